@@ -1,0 +1,198 @@
+"""Foundation: versioned grids, their lookup pieces, places, cases, and the assignment rule.
+
+Revision ID: 0001
+Revises:
+Create Date: 2026-12-03
+"""
+
+from alembic import op
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+# The columns every assigned subject (case or place) carries. No foreign keys to grids:
+# grid rows are never deleted (a boundary edit closes a version and adds one), and six
+# FK checks per row would dominate a million-case import.
+ASSIGNMENT_COLUMNS = """
+    street_grid_id bigint,
+    second_grid_id bigint,
+    third_grid_id bigint,
+    micro_grid_id bigint,
+    dedicated_grid_id bigint,
+    responsible_grid_id bigint,
+    assignment_rule text,
+    on_boundary boolean NOT NULL DEFAULT false,
+    outside_coverage boolean NOT NULL DEFAULT false,
+    nearest_grid_id bigint,
+    nearest_m double precision,
+    assigned_at timestamptz
+"""
+
+UPGRADE = f"""
+CREATE EXTENSION IF NOT EXISTS postgis;
+
+CREATE TABLE grids (
+    id bigserial PRIMARY KEY,
+    code text NOT NULL CHECK (btrim(code) <> ''),
+    name text NOT NULL,
+    level text NOT NULL CHECK (level IN ('street', 'second', 'third', 'micro', 'dedicated')),
+    parent_id bigint REFERENCES grids (id),
+    households integer CHECK (households >= 0),
+    leader text,
+    unit_name text,
+    properties jsonb NOT NULL DEFAULT '{{}}',
+    geom geometry(MultiPolygon, 4326) NOT NULL,
+    version integer NOT NULL DEFAULT 1,
+    valid_from timestamptz NOT NULL DEFAULT now(),
+    valid_to timestamptz,
+    CONSTRAINT grids_geom_valid CHECK (ST_IsValid(geom) AND NOT ST_IsEmpty(geom)),
+    CONSTRAINT grids_version_period CHECK (valid_to IS NULL OR valid_to >= valid_from)
+);
+-- One current version per code; closed versions keep their code for history.
+CREATE UNIQUE INDEX grids_current_code ON grids (code) WHERE valid_to IS NULL;
+CREATE INDEX grids_geom_idx ON grids USING gist (geom);
+CREATE INDEX grids_parent_idx ON grids (parent_id);
+CREATE INDEX grids_level_idx ON grids (level) WHERE valid_to IS NULL;
+
+-- A subdivided copy of every current grid (MapIt's trick): small pieces make the
+-- point-in-polygon test cheap and the GiST boxes tight. Each piece carries its grid's
+-- whole chain, so one probe answers every comprehensive level.
+CREATE TABLE grid_pieces (
+    grid_id bigint NOT NULL REFERENCES grids (id) ON DELETE CASCADE,
+    level text NOT NULL,
+    depth smallint NOT NULL,
+    sort_key text COLLATE "C" NOT NULL,  -- byte order: the same tie-break on every server
+    street_id bigint,
+    second_id bigint,
+    third_id bigint,
+    micro_id bigint,
+    geom geometry(Polygon, 4326) NOT NULL
+);
+CREATE INDEX grid_pieces_geom_idx ON grid_pieces USING gist (geom);
+
+CREATE TABLE places (
+    id bigserial PRIMARY KEY,
+    kind text NOT NULL CHECK (kind IN
+        ('building', 'courtyard', 'merchant', 'enterprise', 'site', 'resident_unit')),
+    code text,
+    name text,
+    management_status text CHECK (management_status IN
+        ('property_managed', 'unmanaged', 'red_property')),
+    properties jsonb NOT NULL DEFAULT '{{}}',
+    geom geometry(Geometry, 4326) NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    {ASSIGNMENT_COLUMNS},
+    CONSTRAINT places_geom_valid CHECK (ST_IsValid(geom) AND NOT ST_IsEmpty(geom)),
+    -- Each kind has its natural geometry: footprints and areas are polygons, businesses
+    -- and units are points (an enterprise or unit may also be given as its building).
+    CONSTRAINT places_geom_type CHECK (
+        CASE WHEN kind IN ('building', 'courtyard', 'site')
+             THEN GeometryType(geom) = 'MULTIPOLYGON'
+             WHEN kind = 'merchant' THEN GeometryType(geom) = 'POINT'
+             ELSE GeometryType(geom) IN ('POINT', 'MULTIPOLYGON') END)
+);
+CREATE UNIQUE INDEX places_kind_code ON places (kind, code) WHERE code IS NOT NULL;
+CREATE INDEX places_geom_idx ON places USING gist (geom);
+
+CREATE TABLE cases (
+    id bigserial PRIMARY KEY,
+    external_id text NOT NULL UNIQUE,
+    category text,
+    category_code text,
+    description text,
+    source text,
+    status text NOT NULL DEFAULT 'reported',
+    reported_at timestamptz,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    geom geometry(Point, 4326),
+    raw_x double precision,
+    raw_y double precision,
+    raw_crs text,
+    location_note text,
+    properties jsonb NOT NULL DEFAULT '{{}}',
+    {ASSIGNMENT_COLUMNS},
+    CONSTRAINT cases_lonlat_range CHECK (geom IS NULL OR
+        (ST_X(geom) BETWEEN -180 AND 180 AND ST_Y(geom) BETWEEN -90 AND 90))
+);
+CREATE INDEX cases_geom_idx ON cases USING gist (geom);
+CREATE INDEX cases_third_idx ON cases (third_grid_id);
+CREATE INDEX cases_responsible_idx ON cases (responsible_grid_id);
+CREATE INDEX cases_status_idx ON cases (status);
+
+-- The assignment rule, in one place for bulk imports, single reports and places.
+--  * Comprehensive levels: the deepest grid whose polygon covers the point (edge included)
+--    wins; among several at that depth (a point on a shared edge or corner) the one whose
+--    code path street/second/third/micro sorts first. Its ancestors complete the chain, so
+--    the grids of one case always nest.
+--  * Dedicated grids: the covering one with the smallest code.
+--  * Responsible grid: the dedicated grid if any, else the deepest comprehensive grid.
+--  * on_boundary: some grid the point was not given lies within boundary_m metres.
+--  * Outside every grid: nearest grid (deepest on a tie) and its distance in metres.
+-- A SQL (not plpgsql) function so the planner inlines it into set-based statements.
+CREATE FUNCTION grid_assignment(pt geometry, boundary_m double precision)
+RETURNS TABLE (
+    street_grid_id bigint, second_grid_id bigint, third_grid_id bigint,
+    micro_grid_id bigint, dedicated_grid_id bigint, responsible_grid_id bigint,
+    assignment_rule text, on_boundary boolean, outside_coverage boolean,
+    nearest_grid_id bigint, nearest_m double precision)
+LANGUAGE sql STABLE PARALLEL SAFE AS $fn$
+    SELECT f.street_id, f.second_id, f.third_id, f.micro_id, d.grid_id,
+           coalesce(d.grid_id, f.grid_id),
+           CASE WHEN pt IS NULL THEN 'no_location'
+                WHEN f.grid_id IS NULL AND d.grid_id IS NULL THEN 'outside_coverage'
+                WHEN b.tie THEN 'shared_boundary_tiebreak'
+                ELSE 'covered' END,
+           coalesce(b.near, false),
+           pt IS NOT NULL AND f.grid_id IS NULL AND d.grid_id IS NULL,
+           n.grid_id, n.m
+    FROM (SELECT 1) AS one
+    LEFT JOIN LATERAL (
+        SELECT p.grid_id, p.street_id, p.second_id, p.third_id, p.micro_id
+        FROM grid_pieces p
+        WHERE p.level <> 'dedicated' AND ST_Covers(p.geom, pt)
+        ORDER BY p.depth DESC, p.sort_key
+        LIMIT 1) AS f ON true
+    LEFT JOIN LATERAL (
+        SELECT p.grid_id FROM grid_pieces p
+        WHERE p.level = 'dedicated' AND ST_Covers(p.geom, pt)
+        ORDER BY p.sort_key
+        LIMIT 1) AS d ON true
+    LEFT JOIN LATERAL (
+        -- The box is a conservative bound for the index only; metres decide.
+        SELECT true AS near, bool_or(ST_Covers(p.geom, pt)) AS tie
+        FROM grid_pieces p
+        WHERE p.geom && ST_Expand(pt,
+                  boundary_m / (111000.0 * greatest(cos(radians(ST_Y(pt))), 0.01)),
+                  boundary_m / 110000.0)
+          AND NOT p.grid_id = ANY (array_remove(ARRAY[f.street_id, f.second_id,
+                  f.third_id, f.micro_id, d.grid_id], NULL))
+          AND ST_DWithin(p.geom::geography, pt::geography, boundary_m, false)
+        HAVING count(*) > 0) AS b ON true
+    LEFT JOIN LATERAL (
+        SELECT k.grid_id, ST_Distance(k.geom::geography, pt::geography, false) AS m
+        FROM (SELECT q.grid_id, q.geom, q.depth, q.sort_key FROM grid_pieces q
+              WHERE pt IS NOT NULL AND f.grid_id IS NULL AND d.grid_id IS NULL
+              ORDER BY q.geom <-> pt LIMIT 16) AS k  -- nearest by degrees narrows...
+        ORDER BY round(ST_Distance(k.geom::geography, pt::geography, false)::numeric, 2),
+                 k.depth DESC, k.sort_key  -- ...metres decide, then the deepest grid
+        LIMIT 1) AS n ON true
+$fn$;
+"""
+
+DOWNGRADE = """
+DROP FUNCTION IF EXISTS grid_assignment(geometry, double precision);
+DROP TABLE IF EXISTS cases;
+DROP TABLE IF EXISTS places;
+DROP TABLE IF EXISTS grid_pieces;
+DROP TABLE IF EXISTS grids;
+"""
+
+
+def upgrade() -> None:
+    op.execute(UPGRADE)
+
+
+def downgrade() -> None:
+    op.execute(DOWNGRADE)

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the routers: the session dependency and common parameters."""

@@ -1,0 +1,1 @@
+"""Cases (案件): reported problems, each assigned to one grid per level."""

@@ -1,0 +1,242 @@
+"""Spatial SQL for cases: bulk staging with COPY, set-based assignment, one-case insert, reads."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from onegrid.db.base import ASSIGNMENT_FIELDS
+
+STAGING_TABLE = "case_import"
+STAGING_COLUMNS = (
+    "row_no", "external_id", "category", "category_code", "description", "source", "status",
+    "reported_at", "lon", "lat", "raw_x", "raw_y", "raw_crs", "location_note",
+)
+
+# Unlogged rather than temporary: parallel workers cannot read temporary tables, and the
+# assignment join is the part worth running on every core. Created inside the import's
+# transaction, so a rollback (dry run or failure) removes it.
+CREATE_STAGING = f"""
+    CREATE UNLOGGED TABLE {STAGING_TABLE} (
+        row_no integer NOT NULL,
+        external_id text NOT NULL,
+        category text,
+        category_code text,
+        description text,
+        source text,
+        status text,
+        reported_at timestamptz,
+        lon double precision,
+        lat double precision,
+        raw_x double precision,
+        raw_y double precision,
+        raw_crs text,
+        location_note text
+    )
+"""
+
+
+def create_staging(session: Session) -> None:
+    session.execute(sa.text(f"DROP TABLE IF EXISTS {STAGING_TABLE}, case_assigned"))
+    session.execute(sa.text(CREATE_STAGING))
+
+
+def _copy_value(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "isoformat"):
+        if value != value:  # NaT
+            return None
+        return value.isoformat()
+    return value
+
+
+def copy_into_staging(session: Session, records: Iterator[tuple[Any, ...]]) -> int:
+    """Stream rows (in STAGING_COLUMNS order) into the staging table with COPY."""
+    raw = session.connection().connection.driver_connection
+    count = 0
+    with raw.cursor() as cur, cur.copy(
+        f"COPY {STAGING_TABLE} ({', '.join(STAGING_COLUMNS)}) FROM STDIN"
+    ) as copy:
+        for rec in records:
+            copy.write_row(tuple(_copy_value(v) for v in rec))
+            count += 1
+    return count
+
+
+def reject_existing_ids(session: Session) -> list[tuple[int, str]]:
+    """Rows whose external id is already stored: removed from staging and returned."""
+    rows = session.execute(
+        sa.text(
+            f"""
+            DELETE FROM {STAGING_TABLE} s USING cases c
+            WHERE c.external_id = s.external_id
+            RETURNING s.row_no, s.external_id
+            """
+        )
+    ).all()
+    return sorted((r.row_no, r.external_id) for r in rows)
+
+
+CASE_FIELDS = (
+    "external_id", "category", "category_code", "description", "source", "status",
+    "reported_at", "geom", "raw_x", "raw_y", "raw_crs", "location_note",
+)
+
+# Assign every staged case in one set-based statement. The staged points are sorted along a
+# space-filling curve first so that neighbouring cases probe the same grid pieces one after
+# another (hot in cache), and the SELECT is parallel-safe: CREATE TABLE AS may use every core,
+# which INSERT ... SELECT may not.
+ASSIGN_STAGED = f"""
+    CREATE UNLOGGED TABLE case_assigned AS
+    SELECT s.external_id, s.category, s.category_code, s.description, s.source,
+           coalesce(s.status, 'reported') AS status, s.reported_at, p.geom,
+           s.raw_x, s.raw_y, s.raw_crs, s.location_note,
+           {', '.join('a.' + f for f in ASSIGNMENT_FIELDS)}
+    FROM {STAGING_TABLE} s
+    CROSS JOIN LATERAL (SELECT CASE WHEN s.lon IS NOT NULL AND s.lat IS NOT NULL
+                                    THEN ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326) END AS geom) p
+    CROSS JOIN LATERAL grid_assignment(p.geom, {{boundary_m!r}}) a
+"""
+
+INSERT_ASSIGNED = f"""
+    INSERT INTO cases ({', '.join(CASE_FIELDS)}, {', '.join(ASSIGNMENT_FIELDS)}, assigned_at)
+    SELECT {', '.join(CASE_FIELDS)}, {', '.join(ASSIGNMENT_FIELDS)}, now()
+    FROM case_assigned
+"""
+
+ASSIGNED_SUMMARY = """
+    SELECT count(*) AS cases,
+           count(*) FILTER (WHERE geom IS NULL) AS without_location,
+           count(*) FILTER (WHERE outside_coverage) AS outside_coverage,
+           count(*) FILTER (WHERE on_boundary) AS on_boundary,
+           count(*) FILTER (WHERE assignment_rule = 'shared_boundary_tiebreak') AS tie_broken
+    FROM case_assigned
+"""
+
+
+def assign_staged(session: Session, boundary_m: float) -> dict[str, int]:
+    session.execute(sa.text(f"ANALYZE {STAGING_TABLE}"))
+    # CREATE TABLE AS takes no bind parameters: the distance goes in as a float literal.
+    session.execute(sa.text(ASSIGN_STAGED.format(boundary_m=float(boundary_m))))
+    return dict(session.execute(sa.text(ASSIGNED_SUMMARY)).one()._mapping)
+
+
+def insert_assigned(session: Session) -> int:
+    result = session.execute(sa.text(INSERT_ASSIGNED))
+    session.execute(sa.text(f"DROP TABLE IF EXISTS case_assigned, {STAGING_TABLE}"))
+    return result.rowcount or 0
+
+
+# One new case: insert and assign in a single statement (the phone waits for this).
+INSERT_ONE = sa.text(
+    f"""
+    INSERT INTO cases ({', '.join(CASE_FIELDS)}, {', '.join(ASSIGNMENT_FIELDS)}, assigned_at)
+    SELECT :external_id, :category, :category_code, :description, :source, 'reported',
+           :reported_at, p.geom, :raw_x, :raw_y, :raw_crs, NULL,
+           {', '.join('a.' + f for f in ASSIGNMENT_FIELDS)}, now()
+    FROM (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geom) p
+    CROSS JOIN LATERAL grid_assignment(p.geom, :boundary_m) a
+    RETURNING id
+    """
+)
+
+
+def insert_one(session: Session, values: dict[str, Any], boundary_m: float) -> int:
+    return session.execute(INSERT_ONE, {**values, "boundary_m": boundary_m}).scalar_one()
+
+
+# --- reading --------------------------------------------------------------------------------
+
+# Grid codes per level come from the ids stored on the case: one join per level, never a
+# spatial join at read time (which would multiply rows where grids nest or overlap).
+CASE_SELECT = """
+    SELECT c.id, c.external_id, c.category, c.category_code, c.description, c.source, c.status,
+           c.reported_at, c.created_at, ST_X(c.geom) AS lon, ST_Y(c.geom) AS lat,
+           c.raw_x, c.raw_y, c.raw_crs, c.location_note,
+           gs.code AS street_code, g2.code AS second_code, g3.code AS third_code,
+           gm.code AS micro_code, gd.code AS dedicated_code,
+           gr.code AS responsible_code, gr.level AS responsible_level, gr.name AS responsible_name,
+           c.assignment_rule, c.on_boundary, c.outside_coverage,
+           gn.code AS nearest_code, c.nearest_m
+    FROM cases c
+    LEFT JOIN grids gs ON gs.id = c.street_grid_id
+    LEFT JOIN grids g2 ON g2.id = c.second_grid_id
+    LEFT JOIN grids g3 ON g3.id = c.third_grid_id
+    LEFT JOIN grids gm ON gm.id = c.micro_grid_id
+    LEFT JOIN grids gd ON gd.id = c.dedicated_grid_id
+    LEFT JOIN grids gr ON gr.id = c.responsible_grid_id
+    LEFT JOIN grids gn ON gn.id = c.nearest_grid_id
+"""
+
+LEVEL_COLUMN = {
+    "street": "c.street_grid_id", "second": "c.second_grid_id", "third": "c.third_grid_id",
+    "micro": "c.micro_grid_id", "dedicated": "c.dedicated_grid_id",
+}
+
+
+def get_case(session: Session, case_id: int) -> dict[str, Any] | None:
+    row = session.execute(sa.text(CASE_SELECT + " WHERE c.id = :id"), {"id": case_id}).first()
+    return dict(row._mapping) if row else None
+
+
+def list_cases(
+    session: Session,
+    *,
+    grid_id: int | None = None,
+    grid_level: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    status: str | None = None,
+    outside_coverage: bool | None = None,
+    limit: int | None = 5000,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    return list(iter_cases(session, grid_id=grid_id, grid_level=grid_level, bbox=bbox,
+                           status=status, outside_coverage=outside_coverage, limit=limit,
+                           offset=offset))
+
+
+def iter_cases(
+    session: Session,
+    *,
+    grid_id: int | None = None,
+    grid_level: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    status: str | None = None,
+    outside_coverage: bool | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    batch: int = 10_000,
+) -> Iterator[dict[str, Any]]:
+    where = ["true"]
+    params: dict[str, Any] = {}
+    if grid_id is not None and grid_level:
+        where.append(f"{LEVEL_COLUMN[grid_level]} = :grid_id")
+        params["grid_id"] = grid_id
+    if bbox:
+        where.append("c.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)")
+        params.update(dict(zip(("minx", "miny", "maxx", "maxy"), bbox, strict=True)))
+    if status:
+        where.append("c.status = :status")
+        params["status"] = status
+    if outside_coverage is not None:
+        where.append("c.outside_coverage = :outside")
+        params["outside"] = outside_coverage
+    sql = CASE_SELECT + f" WHERE {' AND '.join(where)} ORDER BY c.id"
+    if limit is not None:
+        sql += " LIMIT :limit"
+        params["limit"] = limit
+    if offset:
+        sql += " OFFSET :offset"
+        params["offset"] = offset
+    result = session.execute(
+        sa.text(sql).execution_options(yield_per=batch), params
+    )
+    for row in result:
+        yield dict(row._mapping)

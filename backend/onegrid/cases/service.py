@@ -1,0 +1,257 @@
+"""Case use cases: bulk import with assignment, one new report, point lookup, export."""
+
+from __future__ import annotations
+
+import csv
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from onegrid.cases import repository as repo
+from onegrid.db.base import LEVELS
+from onegrid.errors import CaseNotFound, GridNotFound, InvalidCoordinates, InvalidInput
+from onegrid.geo import crs as geo_crs
+from onegrid.geo.validate import check_lonlat
+from onegrid.grids import repository as grids_repo
+from onegrid.ingest import readers
+from onegrid.ingest.report import ImportReport
+
+Progress = Callable[[str], None]
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+# How far beyond the loaded grids a point may lie before "swapped axes?" is worth asking.
+EXTENT_MARGIN_DEG = 0.5
+
+EXPORT_COLUMNS = (
+    "external_id", "lon", "lat", "street_code", "second_code", "third_code", "micro_code",
+    "dedicated_code", "responsible_code", "on_boundary", "outside_coverage", "nearest_code",
+    "nearest_m", "assignment_rule", "category", "status", "reported_at", "raw_x", "raw_y",
+    "raw_crs", "location_note",
+)
+
+
+def _search_extent(session: Session) -> tuple[float, float, float, float] | None:
+    extent = grids_repo.coverage_extent(session)
+    if extent is None:
+        return None
+    minx, miny, maxx, maxy = extent
+    m = EXTENT_MARGIN_DEG
+    return (minx - m, miny - m, maxx + m, maxy + m)
+
+
+def import_cases(
+    session: Session,
+    path: Path,
+    *,
+    crs: str | None = None,
+    id_field: str | None = None,
+    lon_field: str | None = None,
+    lat_field: str | None = None,
+    category_field: str | None = None,
+    reported_at_field: str | None = None,
+    description_field: str | None = None,
+    status_field: str | None = None,
+    source_field: str | None = None,
+    time_zone: str = "Asia/Shanghai",
+    boundary_m: float = 5.0,
+    chunk_rows: int = 100_000,
+    progress: Progress = lambda _: None,
+) -> ImportReport:
+    """Read, stage and assign cases in the caller's transaction (commit or roll back there).
+
+    The file is streamed chunk by chunk into an unlogged staging table with COPY, so memory
+    stays bounded; one set-based statement then assigns every case to its grids.
+    """
+    report = ImportReport(kind="cases", source=str(path), crs=geo_crs.parse_crs(crs).name)
+    repo.create_staging(session)
+    chunks = readers.iter_case_chunks(
+        path, crs=crs, id_field=id_field, lon_field=lon_field, lat_field=lat_field,
+        category_field=category_field, reported_at_field=reported_at_field,
+        description_field=description_field, status_field=status_field,
+        source_field=source_field, time_zone=time_zone, extent=_search_extent(session),
+        chunk_size=chunk_rows,
+    )
+    staged = 0
+    for chunk in chunks:
+        report.rejected.extend(chunk.rejected)
+        frame = chunk.rows
+        report.read += len(frame) + len(chunk.rejected)
+        notes = frame["location_missing"].map(lambda m: "no coordinates in the source" if m else None)
+        records = zip(
+            frame["row"], frame["external_id"], frame["category"],
+            frame.get("category_code", [None] * len(frame)), frame["description"],
+            frame["source"], frame["status"], frame["reported_at"], frame["lon"], frame["lat"],
+            frame["raw_x"], frame["raw_y"], frame["raw_crs"], notes, strict=True,
+        )
+        staged += repo.copy_into_staging(session, records)
+        progress(f"read {report.read:,} rows, staged {staged:,}, rejected {len(report.rejected):,}")
+
+    for row_no, external_id in repo.reject_existing_ids(session):
+        report.reject(row_no, f"case {external_id} is already stored", field="external_id",
+                      code=external_id, row=row_no)
+    progress(f"assigning {staged:,} cases to grids")
+    summary = repo.assign_staged(session, boundary_m)
+    report.accepted = summary["cases"]
+    report.summary = {
+        "kept without location": summary["without_location"],
+        "outside every grid": summary["outside_coverage"],
+        "on a boundary (within %g m)" % boundary_m: summary["on_boundary"],
+        "shared edge/corner tie-breaks": summary["tie_broken"],
+    }
+    report.rejected.sort(key=lambda r: (r.row if r.row is not None else r.index))
+    return report
+
+
+def write_cases(session: Session, progress: Progress = lambda _: None) -> int:
+    progress("writing cases")
+    return repo.insert_assigned(session)
+
+
+def normalise_point(lon: Any, lat: Any, crs: str | None) -> tuple[float, float, str]:
+    """Convert a reported point to WGS 84, refusing what cannot be a real location."""
+    spec = geo_crs.parse_crs(crs)
+    for name, value in (("lon", lon), ("lat", lat)):
+        if value is None:
+            raise InvalidCoordinates(f"{name} is required", field=name)
+    reason = check_lonlat(lon, lat) if spec.is_geographic else None
+    if reason:
+        raise InvalidCoordinates(f"{reason} (lon={lon}, lat={lat}, crs={spec.name})",
+                                 field="lat" if "lat" in reason.split()[0] else "lon")
+    x, y = geo_crs.to_wgs84(float(lon), float(lat), spec)
+    wgs_lon, wgs_lat = float(x[0]), float(y[0])
+    reason = check_lonlat(wgs_lon, wgs_lat)
+    if reason:
+        raise InvalidCoordinates(f"{reason} after converting from {spec.name}", field="lon")
+    return wgs_lon, wgs_lat, spec.name
+
+
+def create_case(session: Session, data: dict[str, Any], boundary_m: float) -> dict[str, Any]:
+    """Store one reported case and assign it to its grids in one statement."""
+    lon, lat, crs_name = normalise_point(data.get("lon"), data.get("lat"), data.get("crs"))
+    reported_at = data.get("reported_at") or datetime.now(BEIJING)
+    if reported_at.tzinfo is None:
+        raise InvalidInput("reported_at needs a time zone offset, e.g. 2026-12-03T09:30:00+08:00",
+                           field="reported_at")
+    values = {
+        "external_id": data.get("external_id") or f"W{datetime.now(BEIJING):%Y%m%d}-{uuid.uuid4().hex[:10]}",
+        "category": data.get("category"),
+        "category_code": data.get("category_code"),
+        "description": data.get("description"),
+        "source": data.get("source") or "api",
+        "reported_at": reported_at,
+        "lon": lon,
+        "lat": lat,
+        "raw_x": data.get("lon"),
+        "raw_y": data.get("lat"),
+        "raw_crs": crs_name,
+    }
+    case_id = repo.insert_one(session, values, boundary_m)
+    return get_case(session, case_id)
+
+
+def get_case(session: Session, case_id: int) -> dict[str, Any]:
+    row = repo.get_case(session, case_id)
+    if row is None:
+        raise CaseNotFound(f"no case with id {case_id}", field="id")
+    return row
+
+
+def lookup(session: Session, lon: Any, lat: Any, crs: str | None, boundary_m: float) -> dict[str, Any]:
+    """Which grids cover a point, as the assignment of a new case there would decide."""
+    wgs_lon, wgs_lat, _ = normalise_point(lon, lat, crs)
+    a = grids_repo.assign_point(session, wgs_lon, wgs_lat, boundary_m)
+    names = grids_repo.grid_codes(
+        session, [a[f"{level}_grid_id"] for level in LEVELS] + [a["responsible_grid_id"], a["nearest_grid_id"]]
+    )
+
+    def brief(grid_id: int | None) -> dict[str, Any] | None:
+        g = names.get(grid_id) if grid_id is not None else None
+        return {"code": g["code"], "name": g["name"]} if g else None
+
+    responsible = names.get(a["responsible_grid_id"])
+    nearest = names.get(a["nearest_grid_id"])
+    return {
+        "lon": wgs_lon,
+        "lat": wgs_lat,
+        "grids": {level: brief(a[f"{level}_grid_id"]) for level in LEVELS},
+        "responsible": (
+            {"code": responsible["code"], "name": responsible["name"], "level": responsible["level"]}
+            if responsible else None
+        ),
+        "on_boundary": a["on_boundary"],
+        "outside_coverage": a["outside_coverage"],
+        "nearest": (
+            {"code": nearest["code"], "name": nearest["name"], "distance_m": round(a["nearest_m"], 2)}
+            if nearest else None
+        ),
+        "rule": a["assignment_rule"],
+    }
+
+
+def list_cases(
+    session: Session,
+    *,
+    grid: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    status: str | None = None,
+    outside_coverage: bool | None = None,
+    limit: int = 5000,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    grid_id = grid_level = None
+    if grid:
+        rows = grids_repo.list_grids(session, code=grid, with_case_counts=False)
+        if not rows:
+            raise GridNotFound(f"no current grid with code {grid!r}", field="grid")
+        grid_id, grid_level = rows[0]["id"], rows[0]["level"]
+    return repo.list_cases(session, grid_id=grid_id, grid_level=grid_level, bbox=bbox,
+                           status=status, outside_coverage=outside_coverage, limit=limit,
+                           offset=offset)
+
+
+def case_properties(row: dict[str, Any]) -> dict[str, Any]:
+    props = {k: v for k, v in row.items() if k not in ("lon", "lat")}
+    for key in ("reported_at", "created_at"):
+        if props.get(key) is not None:
+            props[key] = props[key].astimezone(BEIJING).isoformat()
+    if props.get("nearest_m") is not None:
+        props["nearest_m"] = round(props["nearest_m"], 2)
+    return props
+
+
+def case_feature(row: dict[str, Any]) -> dict[str, Any]:
+    geometry = (
+        {"type": "Point", "coordinates": [row["lon"], row["lat"]]} if row.get("lon") is not None else None
+    )
+    return {"type": "Feature", "id": row["id"], "geometry": geometry, "properties": case_properties(row)}
+
+
+def export_cases(session: Session, out: IO[str], fmt: str = "csv") -> int:
+    """Write every case with its grid per level (one row per case), streaming."""
+    if fmt not in ("csv", "geojson"):
+        raise InvalidInput(f"unknown export format {fmt!r}; expected csv or geojson", field="format")
+    rows: Iterator[dict[str, Any]] = repo.iter_cases(session)
+    count = 0
+    if fmt == "csv":
+        writer = csv.writer(out)
+        writer.writerow(EXPORT_COLUMNS)
+        for row in rows:
+            props = case_properties(row)
+            props["lon"], props["lat"] = row["lon"], row["lat"]
+            writer.writerow(["" if props.get(c) is None else props[c] for c in EXPORT_COLUMNS])
+            count += 1
+        return count
+    out.write('{"type": "FeatureCollection", "features": [\n')
+    for row in rows:
+        if count:
+            out.write(",\n")
+        out.write(json.dumps(case_feature(row), ensure_ascii=False, default=str))
+        count += 1
+    out.write("\n]}\n")
+    return count

@@ -1,0 +1,259 @@
+"""The `onegrid` command: database, imports, exports, demo data and the server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from onegrid.db import engine as db_engine
+from onegrid.settings import get_settings
+
+app = typer.Typer(help="OneGrid (一网统管): grid management for a street office.", no_args_is_help=True)
+db_app = typer.Typer(help="The PostGIS database: embedded cluster or ONEGRID_DATABASE_URL.")
+app.add_typer(db_app, name="db")
+
+
+def _err(message: str) -> None:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+
+
+@db_app.command("up")
+def db_up() -> None:
+    """Start (or create) the database, enable PostGIS and apply migrations."""
+    settings = get_settings()
+    url = db_engine.resolve_database_url(settings)
+    db_engine.ensure_database(url)
+    typer.echo(f"Database ready: {url}")
+
+
+@db_app.command("down")
+def db_down() -> None:
+    """Stop the embedded cluster (an external database is left alone)."""
+    settings = get_settings()
+    if settings.database_url:
+        typer.echo("ONEGRID_DATABASE_URL is set: nothing to stop.")
+        return
+    stopped = db_engine.embedded_cluster(settings).down()
+    typer.echo("Embedded cluster stopped." if stopped else "Embedded cluster was not running.")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Say which database is used and whether it is running."""
+    settings = get_settings()
+    if settings.database_url:
+        typer.echo(f"external: {db_engine.resolve_database_url(settings, start=False)}")
+        return
+    cluster = db_engine.embedded_cluster(settings)
+    pid = cluster.running_pid()
+    state = f"running (pid {pid})" if pid else "stopped"
+    typer.echo(f"embedded: {cluster.base_dir} port {cluster.port}: {state}")
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print the SQLAlchemy URL of the database (starting the embedded cluster if needed)."""
+    typer.echo(db_engine.resolve_database_url(get_settings(), log=lambda m: _err(m)))
+
+
+# --- imports and exports ----------------------------------------------------------------------
+
+import_app = typer.Typer(help="Import grids, places or cases from GeoJSON, GeoPackage, zipped Shapefile or CSV.")
+export_app = typer.Typer(help="Export data.")
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
+
+
+def _session_factory():
+    from onegrid.db.engine import make_engine, session_factory
+
+    settings = get_settings()
+    url = db_engine.resolve_database_url(settings, log=_err)
+    db_engine.ensure_database(url, log=_err)
+    return session_factory(make_engine(url))
+
+
+def _finish(report, commit: bool, report_file: Path | None) -> None:
+    import json
+
+    for line in report.lines(max_rejections=50):
+        typer.echo(line)
+    if report_file:
+        report_file.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str))
+        typer.echo(f"  full report: {report_file}")
+
+
+def _run_import(work, commit: bool, report_file: Path | None) -> None:
+    """Run an import in one transaction: commit with --commit, otherwise roll back."""
+    from onegrid.errors import OneGridError
+
+    factory = _session_factory()
+    try:
+        with factory() as session:
+            with session.begin():
+                report = work(session)
+                if commit:
+                    report.committed = True
+                else:
+                    session.rollback()
+    except OneGridError as exc:
+        _err(f"Import failed, nothing written: {exc.message}")
+        raise typer.Exit(2) from exc
+    _finish(report, commit, report_file)
+
+
+def _progress(message: str) -> None:
+    typer.secho(f"  … {message}", err=True, fg=typer.colors.BLUE)
+
+
+CommitOpt = typer.Option(False, "--commit", help="Write. Without it nothing changes (dry run).")
+CrsOpt = typer.Option(None, "--crs", help="wgs84 (default), cgcs2000, gcj02, bd09 or EPSG:NNNN")
+ReportOpt = typer.Option(None, "--report", help="Write the full JSON report (all rejections) here.")
+
+
+@import_app.command("grids")
+def import_grids_cmd(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False),
+    level: str = typer.Option(..., "--level", help="street, second, third, micro or dedicated"),
+    code_field: str = typer.Option("code", "--code-field"),
+    name_field: str = typer.Option("name", "--name-field"),
+    parent_field: str | None = typer.Option(None, "--parent-field", help="field holding the parent's code"),
+    crs: str | None = CrsOpt,
+    repair: bool = typer.Option(False, "--repair", help="close rings and make invalid polygons valid (never buffer(0))"),
+    tolerance_m2: float = typer.Option(1.0, "--tolerance-m2", help="overlaps/poke-outs smaller than this are ignored"),
+    commit: bool = CommitOpt,
+    report_file: Path | None = ReportOpt,
+) -> None:
+    """Import one level of grids; a code already current at that level gets a new boundary version."""
+    from onegrid.grids import service
+
+    def work(session):
+        report = service.import_grids(
+            session, file, level=level, code_field=code_field, name_field=name_field,
+            parent_field=parent_field, crs=crs, repair=repair, overlap_tolerance_m2=tolerance_m2,
+            progress=_progress,
+        )
+        if commit:
+            service.write_grids(session, level, progress=_progress)
+        return report
+
+    _run_import(work, commit, report_file)
+
+
+@import_app.command("places")
+def import_places_cmd(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False),
+    kind: str = typer.Option(..., "--kind", help="building, courtyard, merchant, enterprise, site, resident_unit"),
+    code_field: str | None = typer.Option("code", "--code-field"),
+    name_field: str = typer.Option("name", "--name-field"),
+    crs: str | None = CrsOpt,
+    repair: bool = typer.Option(False, "--repair"),
+    commit: bool = CommitOpt,
+    report_file: Path | None = ReportOpt,
+) -> None:
+    """Import places of one kind and assign each to its grids."""
+    from onegrid.places import service
+
+    settings = get_settings()
+    _run_import(
+        lambda session: service.import_places(
+            session, file, kind=kind, code_field=code_field, name_field=name_field, crs=crs,
+            repair=repair, boundary_m=settings.on_boundary_m, progress=_progress,
+        ),
+        commit,
+        report_file,
+    )
+
+
+@import_app.command("cases")
+def import_cases_cmd(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False),
+    id_field: str | None = typer.Option(None, "--id-field"),
+    lon_field: str | None = typer.Option(None, "--lon-field"),
+    lat_field: str | None = typer.Option(None, "--lat-field"),
+    category_field: str | None = typer.Option(None, "--category-field"),
+    reported_at_field: str | None = typer.Option(None, "--reported-at-field"),
+    description_field: str | None = typer.Option(None, "--description-field"),
+    status_field: str | None = typer.Option(None, "--status-field"),
+    source_field: str | None = typer.Option(None, "--source-field"),
+    time_zone: str = typer.Option("Asia/Shanghai", "--time-zone", help="for times without an offset"),
+    crs: str | None = CrsOpt,
+    commit: bool = CommitOpt,
+    report_file: Path | None = ReportOpt,
+) -> None:
+    """Import cases and assign each to one grid per level (set-based, in PostGIS)."""
+    from onegrid.cases import service
+
+    settings = get_settings()
+
+    def work(session):
+        report = service.import_cases(
+            session, file, crs=crs, id_field=id_field, lon_field=lon_field, lat_field=lat_field,
+            category_field=category_field, reported_at_field=reported_at_field,
+            description_field=description_field, status_field=status_field,
+            source_field=source_field, time_zone=time_zone, boundary_m=settings.on_boundary_m,
+            chunk_rows=settings.import_chunk_rows, progress=_progress,
+        )
+        if commit:
+            service.write_cases(session, progress=_progress)
+        return report
+
+    _run_import(work, commit, report_file)
+
+
+@export_app.command("cases")
+def export_cases_cmd(
+    fmt: str = typer.Option("csv", "--format", help="csv or geojson"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="file (default: standard output)"),
+) -> None:
+    """Export every case with its grid per level, one row per case."""
+    import sys
+
+    from onegrid.cases import service
+    from onegrid.errors import OneGridError
+
+    factory = _session_factory()
+    try:
+        with factory() as session:
+            if output is None:
+                n = service.export_cases(session, sys.stdout, fmt)
+            else:
+                with output.open("w", encoding="utf-8", newline="") as f:
+                    n = service.export_cases(session, f, fmt)
+    except OneGridError as exc:
+        _err(exc.message)
+        raise typer.Exit(2) from exc
+    _err(f"exported {n} cases")
+
+
+# --- demo and server ---------------------------------------------------------------------------
+
+
+@app.command("demo")
+def demo_cmd(
+    out_dir: Path = typer.Option(Path("gis_data/demo"), "--out", help="where the generated files go"),
+    reset: bool = typer.Option(False, "--reset", help="delete all grids, places and cases first"),
+) -> None:
+    """Generate the demo street (deterministic) and load it, unless it is loaded already."""
+    from onegrid.demo.load import load_demo_street
+
+    factory = _session_factory()
+    load_demo_street(factory, out_dir, reset=reset, progress=_progress)
+
+
+@app.command("serve")
+def serve_cmd(
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+) -> None:
+    """Start the database if needed, migrate, and serve the API and the map."""
+    import uvicorn
+
+    from onegrid.main import create_app
+
+    settings = get_settings()
+    url = db_engine.resolve_database_url(settings, log=_err)
+    db_engine.ensure_database(url, log=_err)
+    typer.echo(f"OneGrid on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")

@@ -1,0 +1,370 @@
+"""Spatial SQL for grids: staging an import, topology checks, versions, lookup pieces.
+
+Repositories never commit: the caller owns the transaction (a dry run rolls it back).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from onegrid.db.base import ASSIGNMENT_FIELDS
+
+LEVEL_DEPTH = {"street": 0, "second": 1, "third": 2, "micro": 3, "dedicated": -1}
+
+# --- staging --------------------------------------------------------------------------------
+
+CREATE_STAGING = sa.text(
+    """
+    CREATE TEMP TABLE grid_import (
+        idx integer PRIMARY KEY,
+        code text NOT NULL,
+        name text NOT NULL,
+        parent_code text,
+        households integer,
+        leader text,
+        unit_name text,
+        properties jsonb NOT NULL,
+        geom geometry(MultiPolygon, 4326) NOT NULL,
+        parent_id bigint,
+        replaces_id bigint
+    ) ON COMMIT DROP
+    """
+)
+
+INSERT_STAGING = sa.text(
+    """
+    INSERT INTO grid_import (idx, code, name, parent_code, households, leader, unit_name,
+                             properties, geom)
+    VALUES (:idx, :code, :name, :parent_code, :households, :leader, :unit_name,
+            CAST(:properties AS jsonb), ST_GeomFromWKB(:geom_wkb, 4326))
+    """
+)
+
+
+def stage_grids(session: Session, rows: Iterable[dict[str, Any]]) -> None:
+    session.execute(sa.text("DROP TABLE IF EXISTS grid_import"))
+    session.execute(CREATE_STAGING)
+    batch = [{**row, "properties": json.dumps(row["properties"], ensure_ascii=False)} for row in rows]
+    if batch:
+        session.execute(INSERT_STAGING, batch)
+    session.execute(sa.text("CREATE INDEX ON grid_import USING gist (geom)"))
+    session.execute(sa.text("ANALYZE grid_import"))
+
+
+def mark_replaced_versions(session: Session, level: str) -> list[tuple[int, str, str]]:
+    """Link staged grids to the current version they replace; return codes used at another level."""
+    session.execute(
+        sa.text(
+            """
+            UPDATE grid_import s SET replaces_id = g.id
+            FROM grids g WHERE g.code = s.code AND g.valid_to IS NULL AND g.level = :level
+            """
+        ),
+        {"level": level},
+    )
+    clashes = session.execute(
+        sa.text(
+            """
+            SELECT s.idx, s.code, g.level FROM grid_import s
+            JOIN grids g ON g.code = s.code AND g.valid_to IS NULL AND g.level <> :level
+            ORDER BY s.idx
+            """
+        ),
+        {"level": level},
+    )
+    return [(r.idx, r.code, r.level) for r in clashes]
+
+
+def count_current(session: Session, level: str) -> int:
+    return session.scalar(
+        sa.text("SELECT count(*) FROM grids WHERE level = :level AND valid_to IS NULL"),
+        {"level": level},
+    ) or 0
+
+
+def resolve_parents_by_code(session: Session, parent_level: str) -> list[tuple[int, str, str]]:
+    """Set parent_id from the parent's code; return staged grids whose parent code is unknown."""
+    session.execute(
+        sa.text(
+            """
+            UPDATE grid_import s SET parent_id = g.id
+            FROM grids g
+            WHERE g.code = s.parent_code AND g.level = :parent_level AND g.valid_to IS NULL
+            """
+        ),
+        {"parent_level": parent_level},
+    )
+    missing = session.execute(
+        sa.text("SELECT idx, code, parent_code FROM grid_import WHERE parent_id IS NULL ORDER BY idx")
+    )
+    return [(r.idx, r.code, r.parent_code) for r in missing]
+
+
+# A grid's parent, found spatially, is the current grid of the parent level that shares the
+# most area with it; "most area" rather than "covers" so that a child poking out a little is
+# still matched and then reported with the size of the part outside.
+RESOLVE_PARENTS_SPATIALLY = sa.text(
+    """
+    UPDATE grid_import s SET parent_id = best.id
+    FROM (
+        SELECT DISTINCT ON (s2.idx) s2.idx, g.id
+        FROM grid_import s2
+        JOIN grids g ON g.level = :parent_level AND g.valid_to IS NULL
+                    AND g.geom && s2.geom AND ST_Intersects(g.geom, s2.geom)
+        ORDER BY s2.idx, ST_Area(ST_Intersection(g.geom, s2.geom)) DESC, g.code
+    ) best
+    WHERE best.idx = s.idx
+    """
+)
+
+
+def resolve_parents_spatially(session: Session, parent_level: str) -> list[tuple[int, str]]:
+    session.execute(RESOLVE_PARENTS_SPATIALLY, {"parent_level": parent_level})
+    orphans = session.execute(
+        sa.text("SELECT idx, code FROM grid_import WHERE parent_id IS NULL ORDER BY idx")
+    )
+    return [(r.idx, r.code) for r in orphans]
+
+
+# Area outside the parent, in square metres (geography), for every staged grid that pokes out.
+OUTSIDE_PARENT = sa.text(
+    """
+    SELECT s.idx, s.code, p.code AS parent_code, outside.m2
+    FROM grid_import s
+    JOIN grids p ON p.id = s.parent_id
+    CROSS JOIN LATERAL (
+        SELECT ST_Area(ST_Difference(s.geom, p.geom)::geography) AS m2
+        WHERE NOT ST_CoveredBy(s.geom, p.geom)) outside
+    WHERE outside.m2 > :tolerance_m2
+    ORDER BY s.idx
+    """
+)
+
+
+def grids_outside_parent(session: Session, tolerance_m2: float) -> list[tuple[int, str, str, float]]:
+    rows = session.execute(OUTSIDE_PARENT, {"tolerance_m2": tolerance_m2})
+    return [(r.idx, r.code, r.parent_code, r.m2) for r in rows]
+
+
+# Interiors meeting in 2D ('2********'), among the staged grids and against current grids of
+# the same level that the import does not replace. Areas in square metres.
+SIBLING_OVERLAPS = sa.text(
+    """
+    WITH others AS (
+        SELECT g.code, g.geom FROM grids g
+        WHERE g.level = :level AND g.valid_to IS NULL
+          AND g.id NOT IN (SELECT replaces_id FROM grid_import WHERE replaces_id IS NOT NULL)
+    )
+    SELECT b.idx, b.code, a.code AS other_code, overlap.m2
+    FROM grid_import b
+    JOIN grid_import a ON a.idx < b.idx AND a.geom && b.geom
+    CROSS JOIN LATERAL (SELECT ST_Area(ST_Intersection(a.geom, b.geom)::geography) AS m2) overlap
+    WHERE ST_Relate(a.geom, b.geom, '2********') AND overlap.m2 > :tolerance_m2
+    UNION ALL
+    SELECT b.idx, b.code, o.code, overlap.m2
+    FROM grid_import b
+    JOIN others o ON o.geom && b.geom
+    CROSS JOIN LATERAL (SELECT ST_Area(ST_Intersection(o.geom, b.geom)::geography) AS m2) overlap
+    WHERE ST_Relate(o.geom, b.geom, '2********') AND overlap.m2 > :tolerance_m2
+    ORDER BY 1, 3
+    """
+)
+
+
+def sibling_overlaps(session: Session, level: str, tolerance_m2: float) -> list[tuple[int, str, str, float]]:
+    rows = session.execute(SIBLING_OVERLAPS, {"level": level, "tolerance_m2": tolerance_m2})
+    return [(r.idx, r.code, r.other_code, r.m2) for r in rows]
+
+
+def drop_staged(session: Session, indexes: Sequence[int]) -> None:
+    if indexes:
+        session.execute(sa.text("DELETE FROM grid_import WHERE idx = ANY(:idx)"), {"idx": list(indexes)})
+
+
+def staged_summary(session: Session) -> dict[str, int]:
+    row = session.execute(
+        sa.text(
+            "SELECT count(*) AS total, count(replaces_id) AS replacing,"
+            " count(*) - count(replaces_id) AS new FROM grid_import"
+        )
+    ).one()
+    return {"total": row.total, "new": row.new, "replacing": row.replacing}
+
+
+def write_staged_grids(session: Session, level: str) -> int:
+    """Close the versions being replaced, insert the new ones, and move children over."""
+    session.execute(
+        sa.text(
+            """
+            UPDATE grids g SET valid_to = now()
+            FROM grid_import s WHERE g.id = s.replaces_id
+            """
+        )
+    )
+    inserted = session.execute(
+        sa.text(
+            """
+            INSERT INTO grids (code, name, level, parent_id, households, leader, unit_name,
+                               properties, geom, version, valid_from)
+            SELECT s.code, s.name, :level, s.parent_id, s.households, s.leader, s.unit_name,
+                   s.properties, s.geom, coalesce(old.version, 0) + 1, now()
+            FROM grid_import s LEFT JOIN grids old ON old.id = s.replaces_id
+            ORDER BY s.idx
+            RETURNING id, code
+            """
+        ),
+        {"level": level},
+    ).all()
+    # Children of a replaced version now hang under the new version of the same code.
+    session.execute(
+        sa.text(
+            """
+            UPDATE grids child SET parent_id = g.id
+            FROM grid_import s JOIN grids g ON g.code = s.code AND g.valid_to IS NULL
+            WHERE child.parent_id = s.replaces_id AND child.valid_to IS NULL
+            """
+        )
+    )
+    return len(inserted)
+
+
+# --- lookup pieces ----------------------------------------------------------------------------
+
+# Rebuild the subdivided lookup copy of all current grids with each grid's chain of ancestors
+# and its code path (the tie-break key). A full rebuild takes seconds even for thousands of
+# grids, and keeps the rule in one statement.
+REFRESH_PIECES = sa.text(
+    """
+    WITH RECURSIVE chain AS (
+        SELECT g.id, g.level, g.code::text AS sort_key,
+               CASE WHEN g.level = 'street' THEN g.id END AS street_id,
+               CASE WHEN g.level = 'second' THEN g.id END AS second_id,
+               CASE WHEN g.level = 'third' THEN g.id END AS third_id,
+               CASE WHEN g.level = 'micro' THEN g.id END AS micro_id
+        FROM grids g
+        WHERE g.valid_to IS NULL
+          AND (g.parent_id IS NULL OR g.level = 'dedicated'
+               OR NOT EXISTS (SELECT 1 FROM grids p WHERE p.id = g.parent_id AND p.valid_to IS NULL))
+        UNION ALL
+        SELECT g.id, g.level, c.sort_key || '/' || g.code,
+               coalesce(c.street_id, CASE WHEN g.level = 'street' THEN g.id END),
+               coalesce(c.second_id, CASE WHEN g.level = 'second' THEN g.id END),
+               coalesce(c.third_id, CASE WHEN g.level = 'third' THEN g.id END),
+               coalesce(c.micro_id, CASE WHEN g.level = 'micro' THEN g.id END)
+        FROM grids g JOIN chain c ON g.parent_id = c.id
+        WHERE g.valid_to IS NULL AND g.level <> 'dedicated' AND c.level <> 'dedicated'
+    )
+    INSERT INTO grid_pieces (grid_id, level, depth, sort_key, street_id, second_id, third_id,
+                             micro_id, geom)
+    SELECT c.id, c.level,
+           CASE c.level WHEN 'street' THEN 0 WHEN 'second' THEN 1 WHEN 'third' THEN 2
+                        WHEN 'micro' THEN 3 ELSE -1 END,
+           c.sort_key, c.street_id, c.second_id, c.third_id, c.micro_id,
+           ST_Subdivide(g.geom, :max_vertices)
+    FROM chain c JOIN grids g ON g.id = c.id
+    """
+)
+
+
+def refresh_pieces(session: Session, max_vertices: int = 64) -> int:
+    session.execute(sa.text("DELETE FROM grid_pieces"))
+    result = session.execute(REFRESH_PIECES, {"max_vertices": max_vertices})
+    session.execute(sa.text("ANALYZE grid_pieces"))
+    return result.rowcount or 0
+
+
+# --- reading --------------------------------------------------------------------------------
+
+GRID_COLUMNS = """
+    g.id, g.code, g.name, g.level, p.code AS parent_code, g.households, g.leader, g.unit_name,
+    g.version, g.valid_from, g.properties
+"""
+
+
+def list_grids(
+    session: Session,
+    *,
+    level: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    code: str | None = None,
+    with_case_counts: bool = True,
+) -> list[dict[str, Any]]:
+    """Current grids as dicts with a GeoJSON geometry (filters compose; all optional)."""
+    where = ["g.valid_to IS NULL"]
+    params: dict[str, Any] = {}
+    if level:
+        where.append("g.level = :level")
+        params["level"] = level
+    if code:
+        where.append("g.code = :code")
+        params["code"] = code
+    if bbox:
+        where.append("g.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)")
+        params.update(dict(zip(("minx", "miny", "maxx", "maxy"), bbox, strict=True)))
+    counts = ""
+    if with_case_counts:
+        # Each case names one grid per level, so counting on the level's own column counts
+        # every case once (never once per overlapping polygon).
+        counts = """,
+            (SELECT count(*) FROM cases c WHERE
+                CASE g.level WHEN 'street' THEN c.street_grid_id WHEN 'second' THEN c.second_grid_id
+                     WHEN 'third' THEN c.third_grid_id WHEN 'micro' THEN c.micro_grid_id
+                     ELSE c.dedicated_grid_id END = g.id) AS case_count,
+            (SELECT count(*) FROM cases c WHERE c.status NOT IN ('closed', 'voided') AND
+                CASE g.level WHEN 'street' THEN c.street_grid_id WHEN 'second' THEN c.second_grid_id
+                     WHEN 'third' THEN c.third_grid_id WHEN 'micro' THEN c.micro_grid_id
+                     ELSE c.dedicated_grid_id END = g.id) AS open_case_count"""
+    sql = f"""
+        SELECT {GRID_COLUMNS}, ST_AsGeoJSON(g.geom, 7)::json AS geometry {counts}
+        FROM grids g LEFT JOIN grids p ON p.id = g.parent_id
+        WHERE {' AND '.join(where)}
+        ORDER BY g.level, g.code
+    """
+    return [dict(r._mapping) for r in session.execute(sa.text(sql), params)]
+
+
+def grid_codes(session: Session, ids: Iterable[int | None]) -> dict[int, dict[str, Any]]:
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    rows = session.execute(
+        sa.text("SELECT id, code, name, level FROM grids WHERE id = ANY(:ids)"), {"ids": wanted}
+    )
+    return {r.id: dict(r._mapping) for r in rows}
+
+
+def coverage_extent(session: Session) -> tuple[float, float, float, float] | None:
+    row = session.execute(
+        sa.text(
+            "SELECT ST_XMin(e) AS minx, ST_YMin(e) AS miny, ST_XMax(e) AS maxx, ST_YMax(e) AS maxy"
+            " FROM (SELECT ST_Extent(geom) AS e FROM grids WHERE valid_to IS NULL) x"
+        )
+    ).one()
+    if row.minx is None:
+        return None
+    return (row.minx, row.miny, row.maxx, row.maxy)
+
+
+def counts_by_level(session: Session) -> dict[str, int]:
+    rows = session.execute(
+        sa.text("SELECT level, count(*) AS n FROM grids WHERE valid_to IS NULL GROUP BY level")
+    )
+    return {r.level: r.n for r in rows}
+
+
+# --- point assignment -----------------------------------------------------------------------
+
+ASSIGN_POINT = sa.text(
+    f"SELECT {', '.join(ASSIGNMENT_FIELDS)} FROM grid_assignment("
+    "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :boundary_m)"
+)
+
+
+def assign_point(session: Session, lon: float, lat: float, boundary_m: float) -> dict[str, Any]:
+    row = session.execute(ASSIGN_POINT, {"lon": lon, "lat": lat, "boundary_m": boundary_m}).one()
+    return dict(row._mapping)

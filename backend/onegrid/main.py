@@ -1,0 +1,83 @@
+"""App factory: create_app(settings) -> FastAPI, with the routers and the map page."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from onegrid import __version__
+from onegrid.cases.router import router as cases_router
+from onegrid.db.engine import make_engine, resolve_database_url, session_factory
+from onegrid.errors import OneGridError, http_status_for
+from onegrid.grids import repository as grids_repo
+from onegrid.grids.router import router as grids_router
+from onegrid.settings import Settings, get_settings
+
+log = logging.getLogger("onegrid")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="OneGrid API",
+        version=__version__,
+        description="一网统管: grids, cases and automatic assignment on PostGIS.",
+    )
+    engine = make_engine(resolve_database_url(settings, start=False), pool_size=10, max_overflow=10)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = session_factory(engine)
+
+    @app.exception_handler(OneGridError)
+    async def domain_error(_: Request, exc: OneGridError) -> JSONResponse:
+        return JSONResponse(exc.to_dict(), status_code=http_status_for(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "reason": e["msg"]}
+            for e in exc.errors()
+        ]
+        first = problems[0] if problems else {"field": None, "reason": "invalid request"}
+        return JSONResponse(
+            {"error": "InvalidInput", "message": f"{first['field']}: {first['reason']}",
+             "field": first["field"], "problems": problems},
+            status_code=422,
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return JSONResponse({"error": "InternalError", "message": "unexpected server error"},
+                            status_code=500)
+
+    app.include_router(grids_router)
+    app.include_router(cases_router)
+
+    @app.get("/api/config", tags=["map"])
+    def map_config() -> dict:
+        """What the map page needs: base tiles, initial view, the on-boundary distance."""
+        with app.state.session_factory() as session:
+            extent = grids_repo.coverage_extent(session)
+        center = [(extent[1] + extent[3]) / 2, (extent[0] + extent[2]) / 2] if extent else None
+        return {
+            "tile_url": settings.tile_url or None,
+            "tile_attribution": settings.tile_attribution,
+            "tile_max_zoom": settings.tile_max_zoom,
+            "center": center,
+            "zoom": settings.map_zoom,
+            "on_boundary_m": settings.on_boundary_m,
+        }
+
+    @app.get("/api/health", tags=["map"])
+    def health() -> dict:
+        with app.state.session_factory() as session:
+            return {"status": "ok", "grids": grids_repo.counts_by_level(session)}
+
+    if settings.frontend_dir.is_dir():
+        app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="frontend")
+    return app

@@ -1,0 +1,1 @@
+"""Places joined to grids: buildings, courtyards, merchants, enterprises, sites, resident units."""

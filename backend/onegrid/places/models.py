@@ -1,0 +1,37 @@
+"""The place table: one row per building, courtyard, merchant, enterprise, site or unit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import BigInteger, DateTime, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from onegrid.db.base import AssignedGrids, Base
+
+# Each kind and its natural geometry ("either": a point, or the building it occupies).
+PLACE_KINDS = {
+    "building": "polygon",
+    "courtyard": "polygon",
+    "site": "polygon",
+    "merchant": "point",
+    "enterprise": "either",
+    "resident_unit": "either",
+}
+MANAGEMENT_STATUSES = ("property_managed", "unmanaged", "red_property")
+
+
+class Place(AssignedGrids, Base):
+    __tablename__ = "places"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text)
+    code: Mapped[str | None] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(Text)
+    management_status: Mapped[str | None] = mapped_column(Text)
+    properties: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    geom: Mapped[Any] = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,86 @@
+"""Spatial SQL for places: staged import and assignment by a point on the place's surface."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from onegrid.db.base import ASSIGNMENT_FIELDS
+
+INSERT_PLACES = sa.text(
+    """
+    INSERT INTO places (kind, code, name, management_status, properties, geom)
+    VALUES (:kind, :code, :name, :management_status, CAST(:properties AS jsonb),
+            ST_GeomFromWKB(:geom_wkb, 4326))
+    ON CONFLICT (kind, code) WHERE code IS NOT NULL DO UPDATE
+        SET name = excluded.name, management_status = excluded.management_status,
+            properties = excluded.properties, geom = excluded.geom
+    """
+)
+
+# A place is assigned where a point on its surface lies: a footprint straddling two grids
+# still gets exactly one, and the point is inside the place even for L-shaped footprints.
+ASSIGN_PLACES = sa.text(
+    f"""
+    UPDATE places pl SET
+        ({', '.join(ASSIGNMENT_FIELDS)}, assigned_at) =
+        (SELECT {', '.join('a.' + f for f in ASSIGNMENT_FIELDS)}, now()
+         FROM grid_assignment(ST_PointOnSurface(pl.geom), :boundary_m) a)
+    WHERE pl.kind = :kind AND (pl.assigned_at IS NULL OR :all_rows)
+    """
+)
+
+SUMMARY = sa.text(
+    """
+    SELECT count(*) AS places,
+           count(*) FILTER (WHERE outside_coverage) AS outside_coverage,
+           count(*) FILTER (WHERE on_boundary) AS on_boundary
+    FROM places WHERE kind = :kind
+    """
+)
+
+
+def upsert_places(session: Session, kind: str, rows: list[dict[str, Any]]) -> int:
+    batch = [
+        {**row, "kind": kind, "properties": json.dumps(row["properties"], ensure_ascii=False)}
+        for row in rows
+    ]
+    if batch:
+        session.execute(INSERT_PLACES, batch)
+    return len(batch)
+
+
+def assign_places(session: Session, kind: str, boundary_m: float, all_rows: bool = True) -> dict[str, int]:
+    session.execute(ASSIGN_PLACES, {"kind": kind, "boundary_m": boundary_m, "all_rows": all_rows})
+    return dict(session.execute(SUMMARY, {"kind": kind}).one()._mapping)
+
+
+def existing_codes(session: Session, kind: str, codes: list[str]) -> set[str]:
+    rows = session.execute(
+        sa.text("SELECT code FROM places WHERE kind = :kind AND code = ANY(:codes)"),
+        {"kind": kind, "codes": codes},
+    )
+    return {r.code for r in rows}
+
+
+def list_places(session: Session, kind: str | None = None, limit: int = 5000) -> list[dict[str, Any]]:
+    where = "WHERE pl.kind = :kind" if kind else ""
+    rows = session.execute(
+        sa.text(
+            f"""
+            SELECT pl.id, pl.kind, pl.code, pl.name, pl.management_status, pl.properties,
+                   ST_AsGeoJSON(pl.geom, 7)::json AS geometry,
+                   g3.code AS third_code, gr.code AS responsible_code, pl.on_boundary,
+                   pl.outside_coverage
+            FROM places pl
+            LEFT JOIN grids g3 ON g3.id = pl.third_grid_id
+            LEFT JOIN grids gr ON gr.id = pl.responsible_grid_id
+            {where} ORDER BY pl.kind, pl.code NULLS LAST, pl.id LIMIT :limit
+            """
+        ),
+        {"kind": kind, "limit": limit},
+    )
+    return [dict(r._mapping) for r in rows]

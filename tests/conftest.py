@@ -1,0 +1,132 @@
+"""The test database: a real PostGIS, migrated by Alembic once per run, rolled back per test.
+
+It runs on the same mechanism as the app: ONEGRID_DATABASE_URL's server when set, otherwise
+the embedded cluster, always in databases of its own (onegrid_test, onegrid_test_demo).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from onegrid.db import engine as db_engine
+from onegrid.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _fresh_database(name: str) -> str:
+    base = Settings()
+    server_url = db_engine.resolve_database_url(base)
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    admin = db_engine.make_engine(
+        make_url(url).set(database="postgres").render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+    db_engine.ensure_database(url, log=lambda _: None)
+    return url
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    return _fresh_database("onegrid_test")
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = db_engine.make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[sa.Connection]:
+    """One connection whose outer transaction is rolled back after the test."""
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        outer.rollback()
+
+
+@pytest.fixture
+def session_factory(connection: sa.Connection) -> sessionmaker[Session]:
+    # Every "commit" inside the code under test releases a savepoint of the outer transaction.
+    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+                        expire_on_commit=False)
+
+
+@pytest.fixture
+def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    with session_factory() as s:
+        yield s
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, tile_url=None)
+
+
+@pytest.fixture
+def client(settings: Settings, session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
+    from onegrid.main import create_app
+
+    app = create_app(settings)
+    app.state.session_factory = session_factory
+    with TestClient(app) as c:
+        yield c
+    app.state.engine.dispose()
+
+
+# --- a live server with the demo street, for browser tests -------------------------------------
+
+
+@pytest.fixture(scope="session")
+def demo_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    from onegrid.demo.load import load_demo_street
+
+    url = _fresh_database("onegrid_test_demo")
+    eng = db_engine.make_engine(url)
+    load_demo_street(db_engine.session_factory(eng), tmp_path_factory.mktemp("demo"),
+                     progress=lambda _: None)
+    eng.dispose()
+    return url
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server_url(demo_database_url: str) -> Iterator[str]:
+    import uvicorn
+
+    from onegrid.main import create_app
+
+    app = create_app(Settings(database_url=demo_database_url))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not server.started:
+        raise RuntimeError("the test server did not start")
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    app.state.engine.dispose()

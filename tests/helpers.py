@@ -1,0 +1,32 @@
+"""Small builders shared by tests: grid files from WKT, loaded through the real import."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import shapely
+from sqlalchemy.orm import Session
+
+from onegrid.grids import service as grids_service
+
+
+def write_grid_file(path: Path, grids: dict[str, str], **extra_props) -> Path:
+    features = []
+    for code, wkt in grids.items():
+        props = {"code": code, "name": f"grid {code}"}
+        props.update({k: (v[code] if isinstance(v, dict) else v) for k, v in extra_props.items()
+                      if not isinstance(v, dict) or code in v})
+        features.append({"type": "Feature", "properties": props,
+                         "geometry": json.loads(shapely.to_geojson(shapely.from_wkt(wkt)))})
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return path
+
+
+def load_grids(session: Session, tmp_path: Path, level: str, grids: dict[str, str], **kw):
+    """Import grids of one level through the import service and write them."""
+    path = write_grid_file(tmp_path / f"{level}-{len(list(tmp_path.iterdir()))}.geojson", grids)
+    report = grids_service.import_grids(session, path, level=level, **kw)
+    assert not report.rejected, [r.describe() for r in report.rejected]
+    grids_service.write_grids(session, level)
+    return report
