@@ -63,8 +63,9 @@ def connection(engine: Engine) -> Iterator[sa.Connection]:
 @pytest.fixture
 def session_factory(connection: sa.Connection) -> sessionmaker[Session]:
     # Every "commit" inside the code under test releases a savepoint of the outer transaction.
-    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
-                        expire_on_commit=False)
+    return sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
 
 
 @pytest.fixture
@@ -98,8 +99,9 @@ def demo_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
     url = _fresh_database("onegrid_test_demo")
     eng = db_engine.make_engine(url)
-    load_demo_street(db_engine.session_factory(eng), tmp_path_factory.mktemp("demo"),
-                     progress=lambda _: None)
+    load_demo_street(
+        db_engine.session_factory(eng), tmp_path_factory.mktemp("demo"), progress=lambda _: None
+    )
     eng.dispose()
     return url
 

@@ -15,10 +15,20 @@ def write_grid_file(path: Path, grids: dict[str, str], **extra_props) -> Path:
     features = []
     for code, wkt in grids.items():
         props = {"code": code, "name": f"grid {code}"}
-        props.update({k: (v[code] if isinstance(v, dict) else v) for k, v in extra_props.items()
-                      if not isinstance(v, dict) or code in v})
-        features.append({"type": "Feature", "properties": props,
-                         "geometry": json.loads(shapely.to_geojson(shapely.from_wkt(wkt)))})
+        props.update(
+            {
+                k: (v[code] if isinstance(v, dict) else v)
+                for k, v in extra_props.items()
+                if not isinstance(v, dict) or code in v
+            }
+        )
+        features.append(
+            {
+                "type": "Feature",
+                "properties": props,
+                "geometry": json.loads(shapely.to_geojson(shapely.from_wkt(wkt))),
+            }
+        )
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
     return path
 

@@ -9,7 +9,9 @@ import typer
 from onegrid.db import engine as db_engine
 from onegrid.settings import get_settings
 
-app = typer.Typer(help="OneGrid (一网统管): grid management for a street office.", no_args_is_help=True)
+app = typer.Typer(
+    help="OneGrid (一网统管): grid management for a street office.", no_args_is_help=True
+)
 db_app = typer.Typer(help="The PostGIS database: embedded cluster or ONEGRID_DATABASE_URL.")
 app.add_typer(db_app, name="db")
 
@@ -59,7 +61,9 @@ def db_url() -> None:
 
 # --- imports and exports ----------------------------------------------------------------------
 
-import_app = typer.Typer(help="Import grids, places or cases from GeoJSON, GeoPackage, zipped Shapefile or CSV.")
+import_app = typer.Typer(
+    help="Import grids, places or cases from GeoJSON, GeoPackage, zipped Shapefile or CSV."
+)
 export_app = typer.Typer(help="Export data.")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
@@ -80,7 +84,9 @@ def _finish(report, commit: bool, report_file: Path | None) -> None:
     for line in report.lines(max_rejections=50):
         typer.echo(line)
     if report_file:
-        report_file.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str))
+        report_file.write_text(
+            json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str)
+        )
         typer.echo(f"  full report: {report_file}")
 
 
@@ -117,21 +123,34 @@ def import_grids_cmd(
     file: Path = typer.Argument(..., exists=True, dir_okay=False),
     level: str = typer.Option(..., "--level", help="street, second, third, micro or dedicated"),
     code_field: str = typer.Option("code", "--code-field"),
-    name_field: str = typer.Option("name", "--name-field"),
-    parent_field: str | None = typer.Option(None, "--parent-field", help="field holding the parent's code"),
+    name_field: str | None = typer.Option(None, "--name-field", help="default: name, if present"),
+    parent_field: str | None = typer.Option(
+        None, "--parent-field", help="field holding the parent's code"
+    ),
     crs: str | None = CrsOpt,
-    repair: bool = typer.Option(False, "--repair", help="close rings and make invalid polygons valid (never buffer(0))"),
-    tolerance_m2: float = typer.Option(1.0, "--tolerance-m2", help="overlaps/poke-outs smaller than this are ignored"),
+    repair: bool = typer.Option(
+        False, "--repair", help="close rings and make invalid polygons valid (never buffer(0))"
+    ),
+    tolerance_m2: float = typer.Option(
+        1.0, "--tolerance-m2", help="overlaps/poke-outs smaller than this are ignored"
+    ),
     commit: bool = CommitOpt,
     report_file: Path | None = ReportOpt,
 ) -> None:
-    """Import one level of grids; a code already current at that level gets a new boundary version."""
+    """Import one level of grids; a code already current at that level gets a new version."""
     from onegrid.grids import service
 
     def work(session):
         report = service.import_grids(
-            session, file, level=level, code_field=code_field, name_field=name_field,
-            parent_field=parent_field, crs=crs, repair=repair, overlap_tolerance_m2=tolerance_m2,
+            session,
+            file,
+            level=level,
+            code_field=code_field,
+            name_field=name_field,
+            parent_field=parent_field,
+            crs=crs,
+            repair=repair,
+            overlap_tolerance_m2=tolerance_m2,
             progress=_progress,
         )
         if commit:
@@ -144,9 +163,11 @@ def import_grids_cmd(
 @import_app.command("places")
 def import_places_cmd(
     file: Path = typer.Argument(..., exists=True, dir_okay=False),
-    kind: str = typer.Option(..., "--kind", help="building, courtyard, merchant, enterprise, site, resident_unit"),
+    kind: str = typer.Option(
+        ..., "--kind", help="building, courtyard, merchant, enterprise, site, resident_unit"
+    ),
     code_field: str | None = typer.Option("code", "--code-field"),
-    name_field: str = typer.Option("name", "--name-field"),
+    name_field: str | None = typer.Option(None, "--name-field", help="default: name, if present"),
     crs: str | None = CrsOpt,
     repair: bool = typer.Option(False, "--repair"),
     commit: bool = CommitOpt,
@@ -158,8 +179,15 @@ def import_places_cmd(
     settings = get_settings()
     _run_import(
         lambda session: service.import_places(
-            session, file, kind=kind, code_field=code_field, name_field=name_field, crs=crs,
-            repair=repair, boundary_m=settings.on_boundary_m, progress=_progress,
+            session,
+            file,
+            kind=kind,
+            code_field=code_field,
+            name_field=name_field,
+            crs=crs,
+            repair=repair,
+            boundary_m=settings.on_boundary_m,
+            progress=_progress,
         ),
         commit,
         report_file,
@@ -177,7 +205,9 @@ def import_cases_cmd(
     description_field: str | None = typer.Option(None, "--description-field"),
     status_field: str | None = typer.Option(None, "--status-field"),
     source_field: str | None = typer.Option(None, "--source-field"),
-    time_zone: str = typer.Option("Asia/Shanghai", "--time-zone", help="for times without an offset"),
+    time_zone: str = typer.Option(
+        "Asia/Shanghai", "--time-zone", help="for times without an offset"
+    ),
     crs: str | None = CrsOpt,
     commit: bool = CommitOpt,
     report_file: Path | None = ReportOpt,
@@ -189,11 +219,21 @@ def import_cases_cmd(
 
     def work(session):
         report = service.import_cases(
-            session, file, crs=crs, id_field=id_field, lon_field=lon_field, lat_field=lat_field,
-            category_field=category_field, reported_at_field=reported_at_field,
-            description_field=description_field, status_field=status_field,
-            source_field=source_field, time_zone=time_zone, boundary_m=settings.on_boundary_m,
-            chunk_rows=settings.import_chunk_rows, progress=_progress,
+            session,
+            file,
+            crs=crs,
+            id_field=id_field,
+            lon_field=lon_field,
+            lat_field=lat_field,
+            category_field=category_field,
+            reported_at_field=reported_at_field,
+            description_field=description_field,
+            status_field=status_field,
+            source_field=source_field,
+            time_zone=time_zone,
+            boundary_m=settings.on_boundary_m,
+            chunk_rows=settings.import_chunk_rows,
+            progress=_progress,
         )
         if commit:
             service.write_cases(session, progress=_progress)
@@ -205,7 +245,9 @@ def import_cases_cmd(
 @export_app.command("cases")
 def export_cases_cmd(
     fmt: str = typer.Option("csv", "--format", help="csv or geojson"),
-    output: Path | None = typer.Option(None, "--output", "-o", help="file (default: standard output)"),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="file (default: standard output)"
+    ),
 ) -> None:
     """Export every case with its grid per level, one row per case."""
     import sys
@@ -232,7 +274,9 @@ def export_cases_cmd(
 
 @app.command("demo")
 def demo_cmd(
-    out_dir: Path = typer.Option(Path("gis_data/demo"), "--out", help="where the generated files go"),
+    out_dir: Path = typer.Option(
+        Path("gis_data/demo"), "--out", help="where the generated files go"
+    ),
     reset: bool = typer.Option(False, "--reset", help="delete all grids, places and cases first"),
 ) -> None:
     """Generate the demo street (deterministic) and load it, unless it is loaded already."""

@@ -44,16 +44,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ]
         first = problems[0] if problems else {"field": None, "reason": "invalid request"}
         return JSONResponse(
-            {"error": "InvalidInput", "message": f"{first['field']}: {first['reason']}",
-             "field": first["field"], "problems": problems},
+            {
+                "error": "InvalidInput",
+                "message": f"{first['field']}: {first['reason']}",
+                "field": first["field"],
+                "problems": problems,
+            },
             status_code=422,
         )
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
-        return JSONResponse({"error": "InternalError", "message": "unexpected server error"},
-                            status_code=500)
+        return JSONResponse(
+            {"error": "InternalError", "message": "unexpected server error"}, status_code=500
+        )
 
     app.include_router(grids_router)
     app.include_router(cases_router)

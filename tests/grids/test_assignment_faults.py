@@ -6,14 +6,14 @@ import geopandas as gpd
 import pytest
 import shapely
 import sqlalchemy as sa
-
 from tests.helpers import load_grids
 from tests.shared_data import geo_fault
 
 
 def post_case(client, lon, lat, crs="wgs84", **extra):
-    response = client.post("/api/cases", json={"lon": lon, "lat": lat, "crs": crs,
-                                               "category": "暴露垃圾", **extra})
+    response = client.post(
+        "/api/cases", json={"lon": lon, "lat": lat, "crs": crs, "category": "暴露垃圾", **extra}
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -41,10 +41,13 @@ def test_point_on_four_grid_corner_gets_exactly_one_grid(client, abcd):
 
 def test_shared_edge_is_ambiguous_for_plain_predicates_but_not_for_us(session, abcd):
     # The fault's own observation, checked against PostGIS: covers matches 2, contains 0.
-    counts = session.execute(sa.text(
-        "SELECT count(*) FILTER (WHERE ST_Covers(geom, p)) AS covers,"
-        "       count(*) FILTER (WHERE ST_Contains(geom, p)) AS contains"
-        " FROM grids, ST_SetSRID(ST_MakePoint(116.40, 39.905), 4326) p")).one()
+    counts = session.execute(
+        sa.text(
+            "SELECT count(*) FILTER (WHERE ST_Covers(geom, p)) AS covers,"
+            "       count(*) FILTER (WHERE ST_Contains(geom, p)) AS contains"
+            " FROM grids, ST_SetSRID(ST_MakePoint(116.40, 39.905), 4326) p"
+        )
+    ).one()
     assert (counts.covers, counts.contains) == (2, 0)
 
 
@@ -53,14 +56,18 @@ def test_batch_assignment_keeps_one_row_per_case(session, abcd, tmp_path):
 
     points = [(116.40, 39.905), (116.40, 39.91), (116.395, 39.905), (116.41, 39.92)] * 25
     csv = tmp_path / "cases.csv"
-    csv.write_text("external_id,lon,lat\n" + "\n".join(
-        f"c{i},{x},{y}" for i, (x, y) in enumerate(points)))
+    csv.write_text(
+        "external_id,lon,lat\n" + "\n".join(f"c{i},{x},{y}" for i, (x, y) in enumerate(points))
+    )
     report = service.import_cases(session, csv)
     service.write_cases(session)
     assert report.accepted == len(points)
-    rows = session.execute(sa.text(
-        "SELECT g.code, count(*) FROM cases c JOIN grids g ON g.id = c.third_grid_id"
-        " GROUP BY g.code ORDER BY g.code")).all()
+    rows = session.execute(
+        sa.text(
+            "SELECT g.code, count(*) FROM cases c JOIN grids g ON g.id = c.third_grid_id"
+            " GROUP BY g.code ORDER BY g.code"
+        )
+    ).all()
     assert sum(n for _, n in rows) == len(points)
     assert dict(rows) == {"A": 75, "D": 25}  # edge, corner and inside A; outer corner of D
 
@@ -91,9 +98,13 @@ def test_gcj02_report_lands_in_the_true_grid(client, session, tmp_path):
     b = post_case(client, wgs["lon"], wgs["lat"], crs="wgs84")
     assert a["third_code"] == b["third_code"] == "W"
     assert a["raw_crs"] == "gcj02" and a["raw_x"] == gcj["lon"]
-    metres = session.scalar(sa.text(
-        "SELECT ST_Distance(ST_MakePoint(:ax, :ay)::geography, ST_MakePoint(:bx, :by)::geography)"),
-        {"ax": a["lon"], "ay": a["lat"], "bx": b["lon"], "by": b["lat"]})
+    metres = session.scalar(
+        sa.text(
+            "SELECT ST_Distance(ST_MakePoint(:ax, :ay)::geography,"
+            " ST_MakePoint(:bx, :by)::geography)"
+        ),
+        {"ax": a["lon"], "ay": a["lat"], "bx": b["lon"], "by": b["lat"]},
+    )
     assert metres < 0.01
     # Ignoring the coordinate system would have put it in the neighbouring grid.
     assert post_case(client, gcj["lon"], gcj["lat"])["third_code"] == "E"
@@ -136,12 +147,15 @@ def test_mercator_numbers_without_crs_are_refused(client, session):
     r = client.post("/api/cases", json={"lon": 12958400, "lat": 4852000})
     assert r.status_code == 422
     assert "outside" in r.json()["message"]
-    bad = session.scalar(sa.text(
-        "SELECT count(*) FROM cases WHERE ST_SRID(geom) <> 4326 OR abs(ST_X(geom)) > 180"))
+    bad = session.scalar(
+        sa.text("SELECT count(*) FROM cases WHERE ST_SRID(geom) <> 4326 OR abs(ST_X(geom)) > 180")
+    )
     assert bad == 0
 
 
-def test_nested_and_dedicated_grids_give_one_grid_per_level_and_count_once(client, session, tmp_path):
+def test_nested_and_dedicated_grids_give_one_grid_per_level_and_count_once(
+    client, session, tmp_path
+):
     fault = geo_fault("B16")["input"]
     code_wkt = {level: fault[level].split(" ", 1) for level in ("third", "micro", "dedicated")}
     load_grids(session, tmp_path, "third", {code_wkt["third"][0]: code_wkt["third"][1]})
@@ -150,12 +164,17 @@ def test_nested_and_dedicated_grids_give_one_grid_per_level_and_count_once(clien
     x, y = shapely.from_wkt(fault["case"].split(" ", 1)[1]).coords[0]
     case = post_case(client, x, y)
     assert (case["third_code"], case["micro_code"], case["dedicated_code"]) == (
-        "G3-01", "M-0101", "Z-school")
+        "G3-01",
+        "M-0101",
+        "Z-school",
+    )
     assert case["responsible_code"] == "Z-school"  # dedicated takes precedence inside its area
     # A plain spatial join would give three rows; the per-level count sees the case once.
     grids = gpd.GeoDataFrame(
         {"code": [c for c, _ in code_wkt.values()]},
-        geometry=[shapely.from_wkt(w) for _, w in code_wkt.values()], crs=4326)
+        geometry=[shapely.from_wkt(w) for _, w in code_wkt.values()],
+        crs=4326,
+    )
     points = gpd.GeoDataFrame(geometry=[shapely.Point(x, y)], crs=4326)
     assert len(gpd.sjoin(points, grids, predicate="intersects")) == 3
     third = client.get("/api/grids", params={"level": "third"}).json()["features"][0]

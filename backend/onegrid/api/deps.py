@@ -25,7 +25,11 @@ def get_app_settings(request: Request) -> Settings:
 
 def parse_bbox(
     bbox: Annotated[
-        str | None, Query(description="minlon,minlat,maxlon,maxlat in WGS 84", examples=["113.66,34.76,113.70,34.80"])
+        str | None,
+        Query(
+            description="minlon,minlat,maxlon,maxlat in WGS 84",
+            examples=["113.66,34.76,113.70,34.80"],
+        ),
     ] = None,
 ) -> tuple[float, float, float, float] | None:
     if bbox is None or bbox == "":
@@ -33,11 +37,13 @@ def parse_bbox(
     try:
         parts = tuple(float(p) for p in bbox.split(","))
     except ValueError as exc:
-        raise InvalidInput(f"bbox must be four numbers minlon,minlat,maxlon,maxlat, got {bbox!r}",
-                           field="bbox") from exc
+        raise InvalidInput(
+            f"bbox must be four numbers minlon,minlat,maxlon,maxlat, got {bbox!r}", field="bbox"
+        ) from exc
     if len(parts) != 4:
-        raise InvalidInput(f"bbox must be four numbers minlon,minlat,maxlon,maxlat, got {bbox!r}",
-                           field="bbox")
+        raise InvalidInput(
+            f"bbox must be four numbers minlon,minlat,maxlon,maxlat, got {bbox!r}", field="bbox"
+        )
     minx, miny, maxx, maxy = parts
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
         raise InvalidInput(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -13,8 +13,20 @@ from onegrid.db.base import ASSIGNMENT_FIELDS
 
 STAGING_TABLE = "case_import"
 STAGING_COLUMNS = (
-    "row_no", "external_id", "category", "category_code", "description", "source", "status",
-    "reported_at", "lon", "lat", "raw_x", "raw_y", "raw_crs", "location_note",
+    "row_no",
+    "external_id",
+    "category",
+    "category_code",
+    "description",
+    "source",
+    "status",
+    "reported_at",
+    "lon",
+    "lat",
+    "raw_x",
+    "raw_y",
+    "raw_crs",
+    "location_note",
 )
 
 # Unlogged rather than temporary: parallel workers cannot read temporary tables, and the
@@ -60,10 +72,12 @@ def _copy_value(value: Any) -> Any:
 def copy_into_staging(session: Session, records: Iterator[tuple[Any, ...]]) -> int:
     """Stream rows (in STAGING_COLUMNS order) into the staging table with COPY."""
     raw = session.connection().connection.driver_connection
+    assert raw is not None, "COPY needs a live psycopg connection"
     count = 0
-    with raw.cursor() as cur, cur.copy(
-        f"COPY {STAGING_TABLE} ({', '.join(STAGING_COLUMNS)}) FROM STDIN"
-    ) as copy:
+    with (
+        raw.cursor() as cur,
+        cur.copy(f"COPY {STAGING_TABLE} ({', '.join(STAGING_COLUMNS)}) FROM STDIN") as copy,
+    ):
         for rec in records:
             copy.write_row(tuple(_copy_value(v) for v in rec))
             count += 1
@@ -85,8 +99,18 @@ def reject_existing_ids(session: Session) -> list[tuple[int, str]]:
 
 
 CASE_FIELDS = (
-    "external_id", "category", "category_code", "description", "source", "status",
-    "reported_at", "geom", "raw_x", "raw_y", "raw_crs", "location_note",
+    "external_id",
+    "category",
+    "category_code",
+    "description",
+    "source",
+    "status",
+    "reported_at",
+    "geom",
+    "raw_x",
+    "raw_y",
+    "raw_crs",
+    "location_note",
 )
 
 # Assign every staged case in one set-based statement. The staged points are sorted along a
@@ -98,7 +122,7 @@ ASSIGN_STAGED = f"""
     SELECT s.external_id, s.category, s.category_code, s.description, s.source,
            coalesce(s.status, 'reported') AS status, s.reported_at, p.geom,
            s.raw_x, s.raw_y, s.raw_crs, s.location_note,
-           {', '.join('a.' + f for f in ASSIGNMENT_FIELDS)}
+           {", ".join("a." + f for f in ASSIGNMENT_FIELDS)}
     FROM {STAGING_TABLE} s
     CROSS JOIN LATERAL (SELECT CASE WHEN s.lon IS NOT NULL AND s.lat IS NOT NULL
                                     THEN ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326) END AS geom) p
@@ -106,8 +130,8 @@ ASSIGN_STAGED = f"""
 """
 
 INSERT_ASSIGNED = f"""
-    INSERT INTO cases ({', '.join(CASE_FIELDS)}, {', '.join(ASSIGNMENT_FIELDS)}, assigned_at)
-    SELECT {', '.join(CASE_FIELDS)}, {', '.join(ASSIGNMENT_FIELDS)}, now()
+    INSERT INTO cases ({", ".join(CASE_FIELDS)}, {", ".join(ASSIGNMENT_FIELDS)}, assigned_at)
+    SELECT {", ".join(CASE_FIELDS)}, {", ".join(ASSIGNMENT_FIELDS)}, now()
     FROM case_assigned
 """
 
@@ -129,7 +153,7 @@ def assign_staged(session: Session, boundary_m: float) -> dict[str, int]:
 
 
 def insert_assigned(session: Session) -> int:
-    result = session.execute(sa.text(INSERT_ASSIGNED))
+    result = cast(sa.CursorResult, session.execute(sa.text(INSERT_ASSIGNED)))
     session.execute(sa.text(f"DROP TABLE IF EXISTS case_assigned, {STAGING_TABLE}"))
     return result.rowcount or 0
 
@@ -137,10 +161,10 @@ def insert_assigned(session: Session) -> int:
 # One new case: insert and assign in a single statement (the phone waits for this).
 INSERT_ONE = sa.text(
     f"""
-    INSERT INTO cases ({', '.join(CASE_FIELDS)}, {', '.join(ASSIGNMENT_FIELDS)}, assigned_at)
+    INSERT INTO cases ({", ".join(CASE_FIELDS)}, {", ".join(ASSIGNMENT_FIELDS)}, assigned_at)
     SELECT :external_id, :category, :category_code, :description, :source, 'reported',
            :reported_at, p.geom, :raw_x, :raw_y, :raw_crs, NULL,
-           {', '.join('a.' + f for f in ASSIGNMENT_FIELDS)}, now()
+           {", ".join("a." + f for f in ASSIGNMENT_FIELDS)}, now()
     FROM (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geom) p
     CROSS JOIN LATERAL grid_assignment(p.geom, :boundary_m) a
     RETURNING id
@@ -176,8 +200,11 @@ CASE_SELECT = """
 """
 
 LEVEL_COLUMN = {
-    "street": "c.street_grid_id", "second": "c.second_grid_id", "third": "c.third_grid_id",
-    "micro": "c.micro_grid_id", "dedicated": "c.dedicated_grid_id",
+    "street": "c.street_grid_id",
+    "second": "c.second_grid_id",
+    "third": "c.third_grid_id",
+    "micro": "c.micro_grid_id",
+    "dedicated": "c.dedicated_grid_id",
 }
 
 
@@ -197,9 +224,18 @@ def list_cases(
     limit: int | None = 5000,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    return list(iter_cases(session, grid_id=grid_id, grid_level=grid_level, bbox=bbox,
-                           status=status, outside_coverage=outside_coverage, limit=limit,
-                           offset=offset))
+    return list(
+        iter_cases(
+            session,
+            grid_id=grid_id,
+            grid_level=grid_level,
+            bbox=bbox,
+            status=status,
+            outside_coverage=outside_coverage,
+            limit=limit,
+            offset=offset,
+        )
+    )
 
 
 def iter_cases(
@@ -235,8 +271,6 @@ def iter_cases(
     if offset:
         sql += " OFFSET :offset"
         params["offset"] = offset
-    result = session.execute(
-        sa.text(sql).execution_options(yield_per=batch), params
-    )
+    result = session.execute(sa.text(sql).execution_options(yield_per=batch), params)
     for row in result:
         yield dict(row._mapping)

@@ -24,8 +24,15 @@ def list_cases(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict:
     """Cases as GeoJSON points (geometry null for cases without a location)."""
-    rows = service.list_cases(session, grid=grid, bbox=bbox, status=status_,
-                              outside_coverage=outside_coverage, limit=limit, offset=offset)
+    rows = service.list_cases(
+        session,
+        grid=grid,
+        bbox=bbox,
+        status=status_,
+        outside_coverage=outside_coverage,
+        limit=limit,
+        offset=offset,
+    )
     return {"type": "FeatureCollection", "features": [service.case_feature(r) for r in rows]}
 
 

@@ -29,10 +29,27 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 EXTENT_MARGIN_DEG = 0.5
 
 EXPORT_COLUMNS = (
-    "external_id", "lon", "lat", "street_code", "second_code", "third_code", "micro_code",
-    "dedicated_code", "responsible_code", "on_boundary", "outside_coverage", "nearest_code",
-    "nearest_m", "assignment_rule", "category", "status", "reported_at", "raw_x", "raw_y",
-    "raw_crs", "location_note",
+    "external_id",
+    "lon",
+    "lat",
+    "street_code",
+    "second_code",
+    "third_code",
+    "micro_code",
+    "dedicated_code",
+    "responsible_code",
+    "on_boundary",
+    "outside_coverage",
+    "nearest_code",
+    "nearest_m",
+    "assignment_rule",
+    "category",
+    "status",
+    "reported_at",
+    "raw_x",
+    "raw_y",
+    "raw_crs",
+    "location_note",
 )
 
 
@@ -71,10 +88,18 @@ def import_cases(
     report = ImportReport(kind="cases", source=str(path), crs=geo_crs.parse_crs(crs).name)
     repo.create_staging(session)
     chunks = readers.iter_case_chunks(
-        path, crs=crs, id_field=id_field, lon_field=lon_field, lat_field=lat_field,
-        category_field=category_field, reported_at_field=reported_at_field,
-        description_field=description_field, status_field=status_field,
-        source_field=source_field, time_zone=time_zone, extent=_search_extent(session),
+        path,
+        crs=crs,
+        id_field=id_field,
+        lon_field=lon_field,
+        lat_field=lat_field,
+        category_field=category_field,
+        reported_at_field=reported_at_field,
+        description_field=description_field,
+        status_field=status_field,
+        source_field=source_field,
+        time_zone=time_zone,
+        extent=_search_extent(session),
         chunk_size=chunk_rows,
     )
     staged = 0
@@ -82,29 +107,47 @@ def import_cases(
         report.rejected.extend(chunk.rejected)
         frame = chunk.rows
         report.read += len(frame) + len(chunk.rejected)
-        notes = frame["location_missing"].map(lambda m: "no coordinates in the source" if m else None)
+        notes = frame["location_missing"].map(
+            lambda m: "no coordinates in the source" if m else None
+        )
         records = zip(
-            frame["row"], frame["external_id"], frame["category"],
-            frame.get("category_code", [None] * len(frame)), frame["description"],
-            frame["source"], frame["status"], frame["reported_at"], frame["lon"], frame["lat"],
-            frame["raw_x"], frame["raw_y"], frame["raw_crs"], notes, strict=True,
+            frame["row"],
+            frame["external_id"],
+            frame["category"],
+            frame.get("category_code", [None] * len(frame)),
+            frame["description"],
+            frame["source"],
+            frame["status"],
+            frame["reported_at"],
+            frame["lon"],
+            frame["lat"],
+            frame["raw_x"],
+            frame["raw_y"],
+            frame["raw_crs"],
+            notes,
+            strict=True,
         )
         staged += repo.copy_into_staging(session, records)
         progress(f"read {report.read:,} rows, staged {staged:,}, rejected {len(report.rejected):,}")
 
     for row_no, external_id in repo.reject_existing_ids(session):
-        report.reject(row_no, f"case {external_id} is already stored", field="external_id",
-                      code=external_id, row=row_no)
+        report.reject(
+            row_no,
+            f"case {external_id} is already stored",
+            field="external_id",
+            code=external_id,
+            row=row_no,
+        )
     progress(f"assigning {staged:,} cases to grids")
     summary = repo.assign_staged(session, boundary_m)
     report.accepted = summary["cases"]
     report.summary = {
         "kept without location": summary["without_location"],
         "outside every grid": summary["outside_coverage"],
-        "on a boundary (within %g m)" % boundary_m: summary["on_boundary"],
+        f"on a boundary (within {boundary_m:g} m)": summary["on_boundary"],
         "shared edge/corner tie-breaks": summary["tie_broken"],
     }
-    report.rejected.sort(key=lambda r: (r.row if r.row is not None else r.index))
+    report.rejected.sort(key=lambda r: r.row if r.row is not None else r.index)
     return report
 
 
@@ -121,8 +164,10 @@ def normalise_point(lon: Any, lat: Any, crs: str | None) -> tuple[float, float, 
             raise InvalidCoordinates(f"{name} is required", field=name)
     reason = check_lonlat(lon, lat) if spec.is_geographic else None
     if reason:
-        raise InvalidCoordinates(f"{reason} (lon={lon}, lat={lat}, crs={spec.name})",
-                                 field="lat" if "lat" in reason.split()[0] else "lon")
+        raise InvalidCoordinates(
+            f"{reason} (lon={lon}, lat={lat}, crs={spec.name})",
+            field="lat" if "lat" in reason.split()[0] else "lon",
+        )
     x, y = geo_crs.to_wgs84(float(lon), float(lat), spec)
     wgs_lon, wgs_lat = float(x[0]), float(y[0])
     reason = check_lonlat(wgs_lon, wgs_lat)
@@ -136,10 +181,13 @@ def create_case(session: Session, data: dict[str, Any], boundary_m: float) -> di
     lon, lat, crs_name = normalise_point(data.get("lon"), data.get("lat"), data.get("crs"))
     reported_at = data.get("reported_at") or datetime.now(BEIJING)
     if reported_at.tzinfo is None:
-        raise InvalidInput("reported_at needs a time zone offset, e.g. 2026-12-03T09:30:00+08:00",
-                           field="reported_at")
+        raise InvalidInput(
+            "reported_at needs a time zone offset, e.g. 2026-12-03T09:30:00+08:00",
+            field="reported_at",
+        )
     values = {
-        "external_id": data.get("external_id") or f"W{datetime.now(BEIJING):%Y%m%d}-{uuid.uuid4().hex[:10]}",
+        "external_id": data.get("external_id")
+        or f"W{datetime.now(BEIJING):%Y%m%d}-{uuid.uuid4().hex[:10]}",
         "category": data.get("category"),
         "category_code": data.get("category_code"),
         "description": data.get("description"),
@@ -159,15 +207,27 @@ def get_case(session: Session, case_id: int) -> dict[str, Any]:
     row = repo.get_case(session, case_id)
     if row is None:
         raise CaseNotFound(f"no case with id {case_id}", field="id")
-    return row
+    return in_beijing_time(row)
 
 
-def lookup(session: Session, lon: Any, lat: Any, crs: str | None, boundary_m: float) -> dict[str, Any]:
+def in_beijing_time(row: dict[str, Any]) -> dict[str, Any]:
+    """Times are stored with their zone and shown in Beijing time (UTC+8)."""
+    return {
+        k: v.astimezone(BEIJING) if isinstance(v, datetime) and v.tzinfo else v
+        for k, v in row.items()
+    }
+
+
+def lookup(
+    session: Session, lon: Any, lat: Any, crs: str | None, boundary_m: float
+) -> dict[str, Any]:
     """Which grids cover a point, as the assignment of a new case there would decide."""
     wgs_lon, wgs_lat, _ = normalise_point(lon, lat, crs)
     a = grids_repo.assign_point(session, wgs_lon, wgs_lat, boundary_m)
     names = grids_repo.grid_codes(
-        session, [a[f"{level}_grid_id"] for level in LEVELS] + [a["responsible_grid_id"], a["nearest_grid_id"]]
+        session,
+        [a[f"{level}_grid_id"] for level in LEVELS]
+        + [a["responsible_grid_id"], a["nearest_grid_id"]],
     )
 
     def brief(grid_id: int | None) -> dict[str, Any] | None:
@@ -181,14 +241,24 @@ def lookup(session: Session, lon: Any, lat: Any, crs: str | None, boundary_m: fl
         "lat": wgs_lat,
         "grids": {level: brief(a[f"{level}_grid_id"]) for level in LEVELS},
         "responsible": (
-            {"code": responsible["code"], "name": responsible["name"], "level": responsible["level"]}
-            if responsible else None
+            {
+                "code": responsible["code"],
+                "name": responsible["name"],
+                "level": responsible["level"],
+            }
+            if responsible
+            else None
         ),
         "on_boundary": a["on_boundary"],
         "outside_coverage": a["outside_coverage"],
         "nearest": (
-            {"code": nearest["code"], "name": nearest["name"], "distance_m": round(a["nearest_m"], 2)}
-            if nearest else None
+            {
+                "code": nearest["code"],
+                "name": nearest["name"],
+                "distance_m": round(a["nearest_m"], 2),
+            }
+            if nearest
+            else None
         ),
         "rule": a["assignment_rule"],
     }
@@ -210,16 +280,23 @@ def list_cases(
         if not rows:
             raise GridNotFound(f"no current grid with code {grid!r}", field="grid")
         grid_id, grid_level = rows[0]["id"], rows[0]["level"]
-    return repo.list_cases(session, grid_id=grid_id, grid_level=grid_level, bbox=bbox,
-                           status=status, outside_coverage=outside_coverage, limit=limit,
-                           offset=offset)
+    return repo.list_cases(
+        session,
+        grid_id=grid_id,
+        grid_level=grid_level,
+        bbox=bbox,
+        status=status,
+        outside_coverage=outside_coverage,
+        limit=limit,
+        offset=offset,
+    )
 
 
 def case_properties(row: dict[str, Any]) -> dict[str, Any]:
-    props = {k: v for k, v in row.items() if k not in ("lon", "lat")}
+    props = {k: v for k, v in in_beijing_time(row).items() if k not in ("lon", "lat")}
     for key in ("reported_at", "created_at"):
         if props.get(key) is not None:
-            props[key] = props[key].astimezone(BEIJING).isoformat()
+            props[key] = props[key].isoformat()
     if props.get("nearest_m") is not None:
         props["nearest_m"] = round(props["nearest_m"], 2)
     return props
@@ -227,15 +304,24 @@ def case_properties(row: dict[str, Any]) -> dict[str, Any]:
 
 def case_feature(row: dict[str, Any]) -> dict[str, Any]:
     geometry = (
-        {"type": "Point", "coordinates": [row["lon"], row["lat"]]} if row.get("lon") is not None else None
+        {"type": "Point", "coordinates": [row["lon"], row["lat"]]}
+        if row.get("lon") is not None
+        else None
     )
-    return {"type": "Feature", "id": row["id"], "geometry": geometry, "properties": case_properties(row)}
+    return {
+        "type": "Feature",
+        "id": row["id"],
+        "geometry": geometry,
+        "properties": case_properties(row),
+    }
 
 
 def export_cases(session: Session, out: IO[str], fmt: str = "csv") -> int:
     """Write every case with its grid per level (one row per case), streaming."""
     if fmt not in ("csv", "geojson"):
-        raise InvalidInput(f"unknown export format {fmt!r}; expected csv or geojson", field="format")
+        raise InvalidInput(
+            f"unknown export format {fmt!r}; expected csv or geojson", field="format"
+        )
     rows: Iterator[dict[str, Any]] = repo.iter_cases(session)
     count = 0
     if fmt == "csv":

@@ -35,7 +35,15 @@ class AssignedGrids:
 
 # The columns grid_assignment() returns, in order (see the foundation migration).
 ASSIGNMENT_FIELDS = (
-    "street_grid_id", "second_grid_id", "third_grid_id", "micro_grid_id",
-    "dedicated_grid_id", "responsible_grid_id", "assignment_rule", "on_boundary",
-    "outside_coverage", "nearest_grid_id", "nearest_m",
+    "street_grid_id",
+    "second_grid_id",
+    "third_grid_id",
+    "micro_grid_id",
+    "dedicated_grid_id",
+    "responsible_grid_id",
+    "assignment_rule",
+    "on_boundary",
+    "outside_coverage",
+    "nearest_grid_id",
+    "nearest_m",
 )

@@ -64,7 +64,9 @@ class EmbeddedCluster:
     bindir: Path
 
     @classmethod
-    def for_project(cls, project_root: Path, port: int, base_dir: Path | None = None) -> "EmbeddedCluster":
+    def for_project(
+        cls, project_root: Path, port: int, base_dir: Path | None = None
+    ) -> EmbeddedCluster:
         bindir = find_postgres_bindir()
         if base_dir is None:
             base_dir = project_root / "var" / f"pg-{port}"
@@ -100,7 +102,9 @@ class EmbeddedCluster:
     def down(self) -> bool:
         if self.running_pid() is None:
             return False
-        self._run_pg([str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"])
+        self._run_pg(
+            [str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"]
+        )
         return True
 
     def running_pid(self) -> int | None:
@@ -122,8 +126,15 @@ class EmbeddedCluster:
         self._make_dir(self.socket_dir)
         self._run_pg(
             [
-                str(self.bindir / "initdb"), "-D", str(self.data_dir), "-U", "postgres",
-                "-E", "UTF8", "--locale=C.UTF-8", "--auth=trust",
+                str(self.bindir / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--auth=trust",
             ]
         )
         conf = "\n".join(f"{k} = '{v}'" for k, v in CLUSTER_SETTINGS.items())
@@ -136,8 +147,17 @@ class EmbeddedCluster:
             stale.unlink(missing_ok=True)
         log(f"Starting the embedded PostGIS cluster on port {self.port}")
         result = self._run_pg(
-            [str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file),
-             "-w", "-t", "60", "start"],
+            [
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.log_file),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
             check=False,
         )
         if result.returncode != 0:

@@ -41,8 +41,10 @@ def make_engine(url: str, **kwargs) -> Engine:
 def ensure_database(url: str, log=print) -> None:
     """Create the database and the PostGIS extension if missing, then migrate to head."""
     target = make_url(url)
-    admin = make_engine(target.set(database="postgres").render_as_string(hide_password=False),
-                        isolation_level="AUTOCOMMIT")
+    admin = make_engine(
+        target.set(database="postgres").render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+    )
     try:
         with admin.connect() as conn:
             exists = conn.scalar(
@@ -52,7 +54,9 @@ def ensure_database(url: str, log=print) -> None:
                 log(f"Creating database {target.database}")
                 conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
     except sa.exc.OperationalError as exc:
-        raise DatabaseUnavailable(f"Cannot reach PostgreSQL at {target.host}:{target.port}: {exc.orig}") from exc
+        raise DatabaseUnavailable(
+            f"Cannot reach PostgreSQL at {target.host}:{target.port}: {exc.orig}"
+        ) from exc
     finally:
         admin.dispose()
     migrate(url)

@@ -62,12 +62,17 @@ def load_demo_street(
             _require_clean(report)
             counts[level] = grids_service.write_grids(session, level)
         for kind, name in PLACE_FILES:
-            report = places_service.import_places(session, out_dir / name, kind=kind,
-                                                  boundary_m=boundary_m, progress=progress)
+            report = places_service.import_places(
+                session, out_dir / name, kind=kind, boundary_m=boundary_m, progress=progress
+            )
             _require_clean(report)
             counts[kind] = report.accepted
-        report = cases_service.import_cases(session, files.get("cases", out_dir / "cases.csv"),
-                                            boundary_m=boundary_m, progress=progress)
+        report = cases_service.import_cases(
+            session,
+            files.get("cases", out_dir / "cases.csv"),
+            boundary_m=boundary_m,
+            progress=progress,
+        )
         _require_clean(report)
         counts["cases"] = cases_service.write_cases(session)
     progress("demo street loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))

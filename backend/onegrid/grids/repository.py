@@ -49,7 +49,9 @@ INSERT_STAGING = sa.text(
 def stage_grids(session: Session, rows: Iterable[dict[str, Any]]) -> None:
     session.execute(sa.text("DROP TABLE IF EXISTS grid_import"))
     session.execute(CREATE_STAGING)
-    batch = [{**row, "properties": json.dumps(row["properties"], ensure_ascii=False)} for row in rows]
+    batch = [
+        {**row, "properties": json.dumps(row["properties"], ensure_ascii=False)} for row in rows
+    ]
     if batch:
         session.execute(INSERT_STAGING, batch)
     session.execute(sa.text("CREATE INDEX ON grid_import USING gist (geom)"))
@@ -81,10 +83,13 @@ def mark_replaced_versions(session: Session, level: str) -> list[tuple[int, str,
 
 
 def count_current(session: Session, level: str) -> int:
-    return session.scalar(
-        sa.text("SELECT count(*) FROM grids WHERE level = :level AND valid_to IS NULL"),
-        {"level": level},
-    ) or 0
+    return (
+        session.scalar(
+            sa.text("SELECT count(*) FROM grids WHERE level = :level AND valid_to IS NULL"),
+            {"level": level},
+        )
+        or 0
+    )
 
 
 def resolve_parents_by_code(session: Session, parent_level: str) -> list[tuple[int, str, str]]:
@@ -100,7 +105,9 @@ def resolve_parents_by_code(session: Session, parent_level: str) -> list[tuple[i
         {"parent_level": parent_level},
     )
     missing = session.execute(
-        sa.text("SELECT idx, code, parent_code FROM grid_import WHERE parent_id IS NULL ORDER BY idx")
+        sa.text(
+            "SELECT idx, code, parent_code FROM grid_import WHERE parent_id IS NULL ORDER BY idx"
+        )
     )
     return [(r.idx, r.code, r.parent_code) for r in missing]
 
@@ -146,7 +153,9 @@ OUTSIDE_PARENT = sa.text(
 )
 
 
-def grids_outside_parent(session: Session, tolerance_m2: float) -> list[tuple[int, str, str, float]]:
+def grids_outside_parent(
+    session: Session, tolerance_m2: float
+) -> list[tuple[int, str, str, float]]:
     rows = session.execute(OUTSIDE_PARENT, {"tolerance_m2": tolerance_m2})
     return [(r.idx, r.code, r.parent_code, r.m2) for r in rows]
 
@@ -176,14 +185,18 @@ SIBLING_OVERLAPS = sa.text(
 )
 
 
-def sibling_overlaps(session: Session, level: str, tolerance_m2: float) -> list[tuple[int, str, str, float]]:
+def sibling_overlaps(
+    session: Session, level: str, tolerance_m2: float
+) -> list[tuple[int, str, str, float]]:
     rows = session.execute(SIBLING_OVERLAPS, {"level": level, "tolerance_m2": tolerance_m2})
     return [(r.idx, r.code, r.other_code, r.m2) for r in rows]
 
 
 def drop_staged(session: Session, indexes: Sequence[int]) -> None:
     if indexes:
-        session.execute(sa.text("DELETE FROM grid_import WHERE idx = ANY(:idx)"), {"idx": list(indexes)})
+        session.execute(
+            sa.text("DELETE FROM grid_import WHERE idx = ANY(:idx)"), {"idx": list(indexes)}
+        )
 
 
 def staged_summary(session: Session) -> dict[str, int]:
@@ -249,7 +262,8 @@ REFRESH_PIECES = sa.text(
         FROM grids g
         WHERE g.valid_to IS NULL
           AND (g.parent_id IS NULL OR g.level = 'dedicated'
-               OR NOT EXISTS (SELECT 1 FROM grids p WHERE p.id = g.parent_id AND p.valid_to IS NULL))
+               OR NOT EXISTS (SELECT 1 FROM grids p
+                              WHERE p.id = g.parent_id AND p.valid_to IS NULL))
         UNION ALL
         SELECT g.id, g.level, c.sort_key || '/' || g.code,
                coalesce(c.street_id, CASE WHEN g.level = 'street' THEN g.id END),
@@ -273,9 +287,9 @@ REFRESH_PIECES = sa.text(
 
 def refresh_pieces(session: Session, max_vertices: int = 64) -> int:
     session.execute(sa.text("DELETE FROM grid_pieces"))
-    result = session.execute(REFRESH_PIECES, {"max_vertices": max_vertices})
+    session.execute(REFRESH_PIECES, {"max_vertices": max_vertices})
     session.execute(sa.text("ANALYZE grid_pieces"))
-    return result.rowcount or 0
+    return session.scalar(sa.text("SELECT count(*) FROM grid_pieces")) or 0
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -322,7 +336,7 @@ def list_grids(
     sql = f"""
         SELECT {GRID_COLUMNS}, ST_AsGeoJSON(g.geom, 7)::json AS geometry {counts}
         FROM grids g LEFT JOIN grids p ON p.id = g.parent_id
-        WHERE {' AND '.join(where)}
+        WHERE {" AND ".join(where)}
         ORDER BY g.level, g.code
     """
     return [dict(r._mapping) for r in session.execute(sa.text(sql), params)]

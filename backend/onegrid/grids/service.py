@@ -13,6 +13,7 @@ from onegrid.db.base import LEVELS, PARENT_LEVEL
 from onegrid.errors import GridNotFound, InvalidInput
 from onegrid.grids import repository as repo
 from onegrid.ingest import readers
+from onegrid.ingest.fields import read_with_default_name
 from onegrid.ingest.report import ImportReport
 
 Progress = Callable[[str], None]
@@ -53,7 +54,7 @@ def import_grids(
     *,
     level: str,
     code_field: str = "code",
-    name_field: str = "name",
+    name_field: str | None = None,
     parent_field: str | None = None,
     crs: str | None = None,
     repair: bool = False,
@@ -66,12 +67,18 @@ def import_grids(
     whose code is already current at this level becomes that grid's next boundary version.
     """
     if level not in LEVELS:
-        raise InvalidInput(f"unknown grid level {level!r}; expected one of {', '.join(LEVELS)}",
-                           field="level")
+        raise InvalidInput(
+            f"unknown grid level {level!r}; expected one of {', '.join(LEVELS)}", field="level"
+        )
     progress(f"Reading {path}")
-    read = readers.read_polygons(
-        path, crs=crs, code_field=code_field, name_field=name_field,
-        parent_field=parent_field, repair=repair,
+    read = read_with_default_name(
+        readers.read_polygons,
+        path,
+        name_field,
+        crs=crs,
+        code_field=code_field,
+        parent_field=parent_field,
+        repair=repair,
     )
     report = ImportReport(kind=f"grids:{level}", source=str(path), crs=read.crs, read=read.total)
     report.rejected.extend(read.rejected)
@@ -95,8 +102,11 @@ def import_grids(
         has_parents = repo.count_current(session, parent_level) > 0
         if parent_field and level != "dedicated":
             for idx, _code, parent_code in repo.resolve_parents_by_code(session, parent_level):
-                reject(idx, f"parent code {parent_code!r} is not a current {parent_level} grid",
-                       parent_field)
+                reject(
+                    idx,
+                    f"parent code {parent_code!r} is not a current {parent_level} grid",
+                    parent_field,
+                )
         elif has_parents:
             orphans = repo.resolve_parents_spatially(session, parent_level)
             if level != "dedicated":  # a dedicated grid may sit outside the loaded street
@@ -107,7 +117,9 @@ def import_grids(
                 f"no {parent_level} grids are loaded: these {level} grids have no parent"
             )
         if level != "dedicated":
-            for idx, _code, parent_code, m2 in repo.grids_outside_parent(session, overlap_tolerance_m2):
+            for idx, _code, parent_code, m2 in repo.grids_outside_parent(
+                session, overlap_tolerance_m2
+            ):
                 reject(idx, f"pokes out of its parent {parent_code} by {m2:.1f} m²")
 
     for idx, _code, other, m2 in repo.sibling_overlaps(session, level, overlap_tolerance_m2):
@@ -129,11 +141,16 @@ def write_grids(session: Session, level: str, progress: Progress = lambda _: Non
     return written
 
 
-def grid_features(session: Session, *, level: str | None = None,
-                  bbox: tuple[float, float, float, float] | None = None) -> dict[str, Any]:
+def grid_features(
+    session: Session,
+    *,
+    level: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+) -> dict[str, Any]:
     if level is not None and level not in LEVELS:
-        raise InvalidInput(f"unknown grid level {level!r}; expected one of {', '.join(LEVELS)}",
-                           field="level")
+        raise InvalidInput(
+            f"unknown grid level {level!r}; expected one of {', '.join(LEVELS)}", field="level"
+        )
     return feature_collection(repo.list_grids(session, level=level, bbox=bbox))
 
 
@@ -145,7 +162,9 @@ def grid_feature(session: Session, code: str) -> dict[str, Any]:
 
 
 def grid_to_feature(row: dict[str, Any]) -> dict[str, Any]:
-    props = {k: v for k, v in row.items() if k not in ("geometry", "id", "properties", "valid_from")}
+    props = {
+        k: v for k, v in row.items() if k not in ("geometry", "id", "properties", "valid_from")
+    }
     props["valid_from"] = row["valid_from"].isoformat() if row.get("valid_from") else None
     props["attributes"] = row.get("properties") or {}
     return {"type": "Feature", "id": row["code"], "geometry": row["geometry"], "properties": props}

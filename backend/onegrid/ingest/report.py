@@ -20,8 +20,15 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
 
-    def reject(self, index: int, reason: str, *, field: str | None = None,
-               code: str | None = None, row: int | None = None) -> None:
+    def reject(
+        self,
+        index: int,
+        reason: str,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        row: int | None = None,
+    ) -> None:
         self.rejected.append(Rejection(index=index, reason=reason, field=field, code=code, row=row))
 
     def to_dict(self) -> dict[str, Any]:
@@ -34,7 +41,13 @@ class ImportReport:
             "accepted": self.accepted,
             "rejected_count": len(self.rejected),
             "rejected": [
-                {"index": r.index, "row": r.row, "code": r.code, "field": r.field, "reason": r.reason}
+                {
+                    "index": r.index,
+                    "row": r.row,
+                    "code": r.code,
+                    "field": r.field,
+                    "reason": r.reason,
+                }
                 for r in self.rejected
             ],
             "warnings": self.warnings,
@@ -55,7 +68,9 @@ class ImportReport:
             out.append("  rejected:")
             out += [f"    {r.describe()}" for r in shown]
             if len(shown) < len(self.rejected):
-                out.append(f"    ... and {len(self.rejected) - len(shown)} more (use --report FILE)")
+                out.append(
+                    f"    ... and {len(self.rejected) - len(shown)} more (use --report FILE)"
+                )
         if self.warnings:
             out.append("  warnings:")
             out += [f"    {w}" for w in self.warnings]

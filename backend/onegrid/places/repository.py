@@ -26,8 +26,8 @@ INSERT_PLACES = sa.text(
 ASSIGN_PLACES = sa.text(
     f"""
     UPDATE places pl SET
-        ({', '.join(ASSIGNMENT_FIELDS)}, assigned_at) =
-        (SELECT {', '.join('a.' + f for f in ASSIGNMENT_FIELDS)}, now()
+        ({", ".join(ASSIGNMENT_FIELDS)}, assigned_at) =
+        (SELECT {", ".join("a." + f for f in ASSIGNMENT_FIELDS)}, now()
          FROM grid_assignment(ST_PointOnSurface(pl.geom), :boundary_m) a)
     WHERE pl.kind = :kind AND (pl.assigned_at IS NULL OR :all_rows)
     """
@@ -53,7 +53,9 @@ def upsert_places(session: Session, kind: str, rows: list[dict[str, Any]]) -> in
     return len(batch)
 
 
-def assign_places(session: Session, kind: str, boundary_m: float, all_rows: bool = True) -> dict[str, int]:
+def assign_places(
+    session: Session, kind: str, boundary_m: float, all_rows: bool = True
+) -> dict[str, int]:
     session.execute(ASSIGN_PLACES, {"kind": kind, "boundary_m": boundary_m, "all_rows": all_rows})
     return dict(session.execute(SUMMARY, {"kind": kind}).one()._mapping)
 
@@ -66,7 +68,9 @@ def existing_codes(session: Session, kind: str, codes: list[str]) -> set[str]:
     return {r.code for r in rows}
 
 
-def list_places(session: Session, kind: str | None = None, limit: int = 5000) -> list[dict[str, Any]]:
+def list_places(
+    session: Session, kind: str | None = None, limit: int = 5000
+) -> list[dict[str, Any]]:
     where = "WHERE pl.kind = :kind" if kind else ""
     rows = session.execute(
         sa.text(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from onegrid.errors import InvalidInput
 from onegrid.ingest import readers
+from onegrid.ingest.fields import read_with_default_name
 from onegrid.ingest.report import ImportReport
 from onegrid.places import repository as repo
 from onegrid.places.models import MANAGEMENT_STATUSES, PLACE_KINDS
@@ -23,7 +24,7 @@ def import_places(
     *,
     kind: str,
     code_field: str | None = "code",
-    name_field: str = "name",
+    name_field: str | None = None,
     crs: str | None = None,
     repair: bool = False,
     boundary_m: float = 5.0,
@@ -31,11 +32,19 @@ def import_places(
 ) -> ImportReport:
     """Upsert places of one kind (by code) and assign them, in the caller's transaction."""
     if kind not in PLACE_KINDS:
-        raise InvalidInput(f"unknown place kind {kind!r}; expected one of {', '.join(PLACE_KINDS)}",
-                           field="kind")
+        raise InvalidInput(
+            f"unknown place kind {kind!r}; expected one of {', '.join(PLACE_KINDS)}", field="kind"
+        )
     progress(f"Reading {path}")
-    read = readers.read_places(path, geometry=PLACE_KINDS[kind], crs=crs, code_field=code_field,
-                               name_field=name_field, repair=repair)
+    read = read_with_default_name(
+        readers.read_places,
+        path,
+        name_field,
+        geometry=PLACE_KINDS[kind],
+        crs=crs,
+        code_field=code_field,
+        repair=repair,
+    )
     report = ImportReport(kind=f"places:{kind}", source=str(path), crs=read.crs, read=read.total)
     report.rejected.extend(read.rejected)
     report.warnings.extend(f"feature {w.index}: {w.text}" for w in read.warnings)
@@ -45,12 +54,23 @@ def import_places(
         props = dict(rec.get("properties") or {})
         status = props.pop("management_status", None) if kind == "courtyard" else None
         if status is not None and status not in MANAGEMENT_STATUSES:
-            report.reject(int(rec["index"]), f"unknown management_status {status!r}; expected "
-                          f"one of {', '.join(MANAGEMENT_STATUSES)}", field="management_status",
-                          code=rec.get("code"))
+            report.reject(
+                int(rec["index"]),
+                f"unknown management_status {status!r}; expected "
+                f"one of {', '.join(MANAGEMENT_STATUSES)}",
+                field="management_status",
+                code=rec.get("code"),
+            )
             continue
-        rows.append({"code": rec.get("code"), "name": rec.get("name"), "management_status": status,
-                     "properties": props, "geom_wkb": rec["geom_wkb"]})
+        rows.append(
+            {
+                "code": rec.get("code"),
+                "name": rec.get("name"),
+                "management_status": status,
+                "properties": props,
+                "geom_wkb": rec["geom_wkb"],
+            }
+        )
     codes = [r["code"] for r in rows if r["code"]]
     updated = len(repo.existing_codes(session, kind, codes))
     repo.upsert_places(session, kind, rows)

@@ -1,0 +1,119 @@
+"""The HTTP API: layers, one case, reporting, point lookup, and clear errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from onegrid.cases import service
+from tests.helpers import load_grids
+from tests.shared_data import geo_fault
+
+
+@pytest.fixture
+def abcd(session, tmp_path):
+    load_grids(session, tmp_path, "third", geo_fault("B01")["input"]["grids"])
+    session.commit()
+
+
+def test_openapi_docs_are_served(client):
+    assert client.get("/docs").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/grids", "/api/grids/{code}", "/api/cases", "/api/lookup"} <= set(paths)
+
+
+def test_grids_by_level_and_bbox(client, abcd):
+    all_third = client.get("/api/grids", params={"level": "third"}).json()
+    assert [f["id"] for f in all_third["features"]] == ["A", "B", "C", "D"]
+    west = client.get("/api/grids", params={"bbox": "116.391,39.901,116.395,39.915"}).json()
+    assert [f["id"] for f in west["features"]] == ["A", "C"]
+    assert client.get("/api/grids", params={"level": "micro"}).json()["features"] == []
+
+
+def test_unknown_grid_is_404_and_bad_parameters_are_422_with_the_field(client, abcd):
+    r = client.get("/api/grids/NOPE")
+    assert r.status_code == 404 and r.json()["field"] == "code"
+    r = client.get("/api/grids", params={"level": "district"})
+    assert r.status_code == 422 and r.json()["field"].endswith("level")
+    r = client.get("/api/grids", params={"bbox": "1,2,3"})
+    assert r.status_code == 422 and r.json()["field"] == "bbox"
+    r = client.get("/api/cases", params={"grid": "NOPE"})
+    assert r.status_code == 404
+
+
+def test_post_answers_201_with_the_assignment_and_lists_it(client, abcd):
+    r = client.post(
+        "/api/cases",
+        json={"lon": 116.395, "lat": 39.915, "category": "占道经营", "description": "早市占道"},
+    )
+    assert r.status_code == 201
+    case = r.json()
+    assert case["third_code"] == "C" and case["responsible_code"] == "C"
+    assert case["assignment_rule"] == "covered" and case["on_boundary"] is False
+    assert case["reported_at"].endswith("+08:00")
+    layer = client.get("/api/cases", params={"grid": "C"}).json()
+    assert [f["properties"]["external_id"] for f in layer["features"]] == [case["external_id"]]
+    assert layer["features"][0]["geometry"]["coordinates"] == [116.395, 39.915]
+    assert client.get("/api/cases", params={"grid": "A"}).json()["features"] == []
+    assert client.get(f"/api/cases/{case['id']}").json()["external_id"] == case["external_id"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"lat": 39.9}, "lon"),
+        ({"lon": "east", "lat": 39.9}, "lon"),
+        ({"lon": 116.4, "lat": 95}, "lat"),
+        ({"lon": 200, "lat": 39.9}, "lon"),
+        ({"lon": 116.4, "lat": 39.9, "crs": "mars"}, "crs"),
+        ({"lon": 116.4, "lat": 39.9, "reported_at": "yesterday"}, "reported_at"),
+        ({"lon": 116.4, "lat": 39.9, "reported_at": "2026-12-03T09:00:00"}, "reported_at"),
+    ],
+)
+def test_bad_reports_are_422_naming_the_field_and_store_nothing(client, session, body, field):
+    r = client.post("/api/cases", json=body)
+    assert r.status_code == 422, r.text
+    assert r.json()["field"] == field
+    assert "Traceback" not in r.text
+    assert client.get("/api/cases").json()["features"] == []
+
+
+def test_lookup_says_which_grid_of_each_level_covers_a_point(client, abcd):
+    r = client.get("/api/lookup", params={"lon": 116.40, "lat": 39.905})
+    body = r.json()
+    assert body["grids"]["third"]["code"] == "A" and body["grids"]["micro"] is None
+    assert body["rule"] == "shared_boundary_tiebreak" and body["on_boundary"] is True
+    outside = client.get("/api/lookup", params={"lon": 116.38, "lat": 39.905}).json()
+    assert outside["outside_coverage"] is True
+    assert outside["nearest"]["code"] == "A"
+    assert outside["nearest"]["distance_m"] == pytest.approx(853, abs=2)  # 0.01° at 39.9° N
+
+
+def test_export_has_one_row_per_case_with_every_level(session, abcd, tmp_path):
+    path = tmp_path / "cases.csv"
+    path.write_text("id,lon,lat\nx1,116.40,39.905\nx2,116.38,39.905\nx3,,\n")
+    service.import_cases(session, path)
+    service.write_cases(session)
+    out = io.StringIO()
+    assert service.export_cases(session, out, "csv") == 3
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    for column in (
+        "external_id lon lat street_code second_code third_code micro_code dedicated_code"
+        " responsible_code on_boundary outside_coverage nearest_code nearest_m"
+    ).split():
+        assert column in rows[0]
+    by_id = {r["external_id"]: r for r in rows}
+    assert by_id["x1"]["third_code"] == "A" and by_id["x1"]["on_boundary"] == "True"
+    assert by_id["x2"]["outside_coverage"] == "True" and by_id["x2"]["nearest_code"] == "A"
+    assert float(by_id["x2"]["nearest_m"]) == pytest.approx(853, abs=2)
+    assert by_id["x3"]["lon"] == "" and by_id["x3"]["location_note"]
+    geo = io.StringIO()
+    service.export_cases(session, geo, "geojson")
+    features = json.loads(geo.getvalue())["features"]
+    assert len(features) == 3
+    assert next(f for f in features if f["properties"]["external_id"] == "x1")["geometry"][
+        "coordinates"
+    ] == [116.40, 39.905]

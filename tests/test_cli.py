@@ -1,0 +1,88 @@
+"""The `onegrid` command end to end, on a database of its own (dry runs, commits, export)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from onegrid.cli import app
+from onegrid.db.engine import make_engine
+from onegrid.settings import get_settings
+from tests.conftest import _fresh_database
+from tests.helpers import write_grid_file
+from tests.shared_data import geo_fault
+
+
+@pytest.fixture(scope="module")
+def cli_database() -> str:
+    return _fresh_database("onegrid_test_cli")
+
+
+@pytest.fixture
+def run(cli_database, monkeypatch):
+    monkeypatch.setenv("ONEGRID_DATABASE_URL", cli_database)
+    get_settings.cache_clear()
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        result = runner.invoke(app, list(args))
+        return result
+
+    yield invoke
+    get_settings.cache_clear()
+    engine = make_engine(cli_database)
+    with engine.begin() as conn:
+        conn.execute(sa.text("TRUNCATE cases, places, grid_pieces, grids RESTART IDENTITY"))
+    engine.dispose()
+
+
+def count(url: str, table: str) -> int:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        n = conn.scalar(sa.text(f"SELECT count(*) FROM {table}"))
+    engine.dispose()
+    return n or 0
+
+
+def test_import_is_a_dry_run_until_commit(run, cli_database, tmp_path):
+    path = write_grid_file(tmp_path / "g.geojson", geo_fault("B01")["input"]["grids"])
+    dry = run("import", "grids", str(path), "--level", "third")
+    assert dry.exit_code == 0, dry.output
+    assert "Dry run" in dry.output and "accepted: 4" in dry.output and "CRS: wgs84" in dry.output
+    assert count(cli_database, "grids") == 0
+    done = run("import", "grids", str(path), "--level", "third", "--commit")
+    assert done.exit_code == 0 and "Imported" in done.output
+    assert count(cli_database, "grids") == 4
+
+
+def test_case_import_lists_rejected_rows_and_exports_one_row_per_case(run, cli_database, tmp_path):
+    grids = write_grid_file(tmp_path / "g.geojson", geo_fault("B01")["input"]["grids"])
+    assert run("import", "grids", str(grids), "--level", "third", "--commit").exit_code == 0
+    cases = tmp_path / "cases.csv"
+    cases.write_text(
+        "编号,经度,纬度,上报时间\n"
+        "a,116.40,39.905,2026-03-01 07:30\n"
+        "b,116.395,95,2026-03-01 08:00\n"
+        "c,,,2026-03-01 09:00\n"
+        "d,116.395,39.905,not a time\n"
+    )
+    result = run("import", "cases", str(cases), "--commit")
+    assert result.exit_code == 0, result.output
+    assert "row 3" in result.output and "row 5" in result.output
+    assert count(cli_database, "cases") == 2  # a, and c kept without a location
+    export = run("export", "cases")
+    rows = list(csv.DictReader(io.StringIO(export.stdout)))
+    assert sorted(r["external_id"] for r in rows) == ["a", "c"]
+
+
+def test_a_bad_file_fails_cleanly_and_writes_nothing(run, cli_database, tmp_path):
+    path = tmp_path / "broken.geojson"
+    path.write_text("{not json")
+    result = run("import", "grids", str(path), "--level", "third", "--commit")
+    assert result.exit_code == 2
+    assert "nothing written" in result.output
+    assert count(cli_database, "grids") == 0
