@@ -7,14 +7,14 @@ import io
 
 import pytest
 import sqlalchemy as sa
+from tests.conftest import _fresh_database
+from tests.helpers import write_grid_file
+from tests.shared_data import geo_fault
 from typer.testing import CliRunner
 
 from onegrid.cli import app
 from onegrid.db.engine import make_engine
 from onegrid.settings import get_settings
-from tests.conftest import _fresh_database
-from tests.helpers import write_grid_file
-from tests.shared_data import geo_fault
 
 
 @pytest.fixture(scope="module")

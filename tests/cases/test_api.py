@@ -7,10 +7,10 @@ import io
 import json
 
 import pytest
-
-from onegrid.cases import service
 from tests.helpers import load_grids
 from tests.shared_data import geo_fault
+
+from onegrid.cases import service
 
 
 @pytest.fixture

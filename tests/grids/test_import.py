@@ -6,11 +6,11 @@ import json
 
 import pytest
 import sqlalchemy as sa
+from tests.helpers import load_grids, write_grid_file
+from tests.shared_data import geo_fault
 
 from onegrid.errors import InvalidInput
 from onegrid.grids import service
-from tests.helpers import load_grids, write_grid_file
-from tests.shared_data import geo_fault
 
 SQUARE = "POLYGON(({x0} {y0},{x1} {y0},{x1} {y1},{x0} {y1},{x0} {y0}))"
 
