@@ -81,7 +81,7 @@ def _session_factory():
 def _finish(report, commit: bool, report_file: Path | None) -> None:
     import json
 
-    for line in report.lines(max_rejections=50):
+    for line in report.lines():
         typer.echo(line)
     if report_file:
         report_file.write_text(
@@ -301,3 +301,21 @@ def serve_cmd(
     db_engine.ensure_database(url, log=_err)
     typer.echo(f"OneGrid on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+@export_app.command("map")
+def export_map_cmd(
+    output: Path = typer.Option(Path("onegrid-map.html"), "--output", "-o"),
+) -> None:
+    """Write a standalone HTML map (folium): grids by level and a heat map of cases."""
+    from onegrid.cases import repository as cases_repo
+    from onegrid.db.base import LEVELS
+    from onegrid.grids import service as grids_service
+    from onegrid.stats.maps import case_map, heat_points
+
+    factory = _session_factory()
+    with factory() as session:
+        grids = {level: grids_service.grid_features(session, level=level) for level in LEVELS}
+        points = heat_points((r["lon"], r["lat"]) for r in cases_repo.iter_cases(session))
+    case_map(grids, points).save(str(output))
+    typer.echo(f"map with {len(points)} cases written to {output}")

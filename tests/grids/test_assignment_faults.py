@@ -203,3 +203,23 @@ def test_sliver_overlap_after_editing_is_refused_and_gap_point_goes_to_the_queue
     assert case["third_code"] is None and case["outside_coverage"] is True
     assert case["nearest_code"] == "A" and case["nearest_m"] < 0.05
     assert case["on_boundary"] is True
+
+
+def test_boundary_and_nearest_distances_are_metres_not_degrees(session, tmp_path):
+    """B21: 50 'metres' on a 4326 geometry would be 50 degrees; we measure on the spheroid."""
+    from onegrid.grids.repository import assign_point
+
+    fault = geo_fault("B21")["input"]
+    corner = shapely.from_wkt(fault["open_case"]).coords[0]
+    # A thin triangle pointing north-east whose tip is the fault's open case: the tip is the
+    # nearest point of the grid to every report, so the distances are the fault's own.
+    x, y = corner
+    triangle = f"POLYGON(({x} {y},{x - 0.01} {y - 0.001},{x - 0.001} {y - 0.01},{x} {y}))"
+    load_grids(session, tmp_path, "third", {"A": triangle})
+    expected_m = geo_fault("B21")["expected"]["distances_m"]
+    for name, wkt in fault["new_reports"].items():
+        px, py = shapely.from_wkt(wkt).coords[0]
+        a = assign_point(session, px, py, 50.0)
+        assert a["outside_coverage"] is True
+        assert a["nearest_m"] == pytest.approx(expected_m[name], abs=0.5), name
+        assert a["on_boundary"] is (expected_m[name] <= 50), name

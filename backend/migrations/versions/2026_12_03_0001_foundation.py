@@ -160,7 +160,8 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $fn$
         ORDER BY p.sort_key
         LIMIT 1) AS d ON true
     LEFT JOIN LATERAL (
-        -- The box is a conservative bound for the index only; metres decide.
+        -- The box is a conservative bound for the index only; metres decide (on the sphere:
+        -- 0.3 % off the spheroid, a centimetre at 5 m, and several times faster).
         SELECT true AS near, bool_or(ST_Covers(p.geom, pt)) AS tie
         FROM grid_pieces p
         WHERE p.geom && ST_Expand(pt,
@@ -171,11 +172,11 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $fn$
           AND ST_DWithin(p.geom::geography, pt::geography, boundary_m, false)
         HAVING count(*) > 0) AS b ON true
     LEFT JOIN LATERAL (
-        SELECT k.grid_id, ST_Distance(k.geom::geography, pt::geography, false) AS m
+        SELECT k.grid_id, ST_Distance(k.geom::geography, pt::geography) AS m
         FROM (SELECT q.grid_id, q.geom, q.depth, q.sort_key FROM grid_pieces q
               WHERE pt IS NOT NULL AND f.grid_id IS NULL AND d.grid_id IS NULL
               ORDER BY q.geom <-> pt LIMIT 16) AS k  -- nearest by degrees narrows...
-        ORDER BY round(ST_Distance(k.geom::geography, pt::geography, false)::numeric, 2),
+        ORDER BY round(ST_Distance(k.geom::geography, pt::geography)::numeric, 2),
                  k.depth DESC, k.sort_key  -- ...metres decide, then the deepest grid
         LIMIT 1) AS n ON true
 $fn$;

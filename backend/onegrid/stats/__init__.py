@@ -1,0 +1,1 @@
+"""Maps and figures made from the same GeoJSON the API serves."""
