@@ -227,6 +227,7 @@ def list_cases(
     return list(
         iter_cases(
             session,
+            newest_first=True,
             grid_id=grid_id,
             grid_level=grid_level,
             bbox=bbox,
@@ -249,6 +250,7 @@ def iter_cases(
     limit: int | None = None,
     offset: int = 0,
     batch: int = 10_000,
+    newest_first: bool = False,
 ) -> Iterator[dict[str, Any]]:
     where = ["true"]
     params: dict[str, Any] = {}
@@ -264,7 +266,9 @@ def iter_cases(
     if outside_coverage is not None:
         where.append("c.outside_coverage = :outside")
         params["outside"] = outside_coverage
-    sql = CASE_SELECT + f" WHERE {' AND '.join(where)} ORDER BY c.id"
+    # Map layers want the latest reports when a limit cuts the list; exports keep id order.
+    order = "c.reported_at DESC NULLS LAST, c.id DESC" if newest_first else "c.id"
+    sql = CASE_SELECT + f" WHERE {' AND '.join(where)} ORDER BY {order}"
     if limit is not None:
         sql += " LIMIT :limit"
         params["limit"] = limit

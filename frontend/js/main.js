@@ -1,0 +1,183 @@
+// Map page set-up: read the configuration, then load grids and cases and wire the panels.
+// Leaflet and leaflet.markercluster are classic scripts (the plugin extends the global L),
+// loaded by index.html before this module runs.
+import * as api from './api.js';
+import { LEVELS } from './domain.js';
+import { createBaseMap } from './layers/basemap.js';
+import { createGridLayers } from './layers/grids.js';
+import { createCaseLayer } from './layers/cases.js';
+import { createDetailsPanel } from './panels/details.js';
+import { createLegend } from './panels/legend.js';
+import { createLookup } from './panels/lookup.js';
+import { createStatusLine } from './panels/status.js';
+
+const L = window.L;
+
+const CASE_LIMIT = 5000;
+const DEFAULT_CONFIG = {
+  tile_url: null,
+  tile_attribution: '',
+  tile_max_zoom: 19,
+  center: null,
+  zoom: 14,
+  on_boundary_m: 5,
+};
+const CHINA_VIEW = { center: [35.0, 105.0], zoom: 4 }; // only when there is nothing else to show
+
+const status = createStatusLine(document.getElementById('status'));
+
+async function loadConfig() {
+  try {
+    return { ...DEFAULT_CONFIG, ...(await api.getConfig()) };
+  } catch (error) {
+    status.error(`读取配置失败：${error.message} 已使用默认设置。`);
+    return DEFAULT_CONFIG;
+  }
+}
+
+function describeGrids(results) {
+  const parts = [];
+  for (const { key, short } of LEVELS) {
+    const r = results[key];
+    if (r.error) status.error(`${short}网格加载失败：${r.error.message}`);
+    else parts.push(`${short} ${r.count}`);
+  }
+  return parts.length ? `网格：${parts.join(' · ')}` : '网格：未加载';
+}
+
+async function start() {
+  document.body.dataset.state = 'loading';
+  status.info('正在加载…');
+  const config = await loadConfig();
+  const compact = window.matchMedia('(max-width: 700px)').matches;
+
+  // maxZoom must be set even without tiles, or marker clustering cannot work out its levels.
+  // Quarter zoom steps let the street fill a phone screen; clustering rounds to whole levels.
+  const map = L.map('map', {
+    maxZoom: Number(config.tile_max_zoom) || 19,
+    zoomSnap: 0.25,
+    zoomControl: true,
+  });
+  const hasCenter = Array.isArray(config.center) && config.center.length === 2;
+  map.setView(hasCenter ? config.center : CHINA_VIEW.center, hasCenter ? config.zoom || 14 : CHINA_VIEW.zoom);
+  L.control.scale({ imperial: false }).addTo(map);
+
+  const { baseLayers } = createBaseMap(map, config, {
+    onUnavailable: (text) => status.notice('basemap', text),
+  });
+
+  let lookupUi = null;
+  let gridText = '';
+  let caseSummary = null; // {total, withoutLocation} once cases are loaded
+  function showInfo() {
+    let caseText = '';
+    if (caseSummary) {
+      const { total, withoutLocation } = caseSummary;
+      caseText = `事件 ${total} 件${withoutLocation ? `（${withoutLocation} 件无位置，未上图）` : ''}，地图显示 ${cases.visibleCount()} 件`;
+    }
+    status.info([gridText, caseText].filter(Boolean).join('；'));
+  }
+
+  const grids = createGridLayers(map, {
+    onSelect: (feature) => selectGrid(feature),
+    isClickForMap: () => lookupUi?.isActive() ?? false,
+  });
+  const cases = createCaseLayer(map, {
+    onSelect: (feature) => {
+      grids.highlight(feature.properties.responsible_code || feature.properties.third_code);
+      details.showCase(feature);
+    },
+  });
+
+  const details = createDetailsPanel(document.getElementById('details'), {
+    gridName: (code) => grids.find(code)?.properties?.name || null,
+    onGridCode: (code) => openGridByCode(code),
+    onClose: () => grids.highlight(null),
+    boundaryMetres: config.on_boundary_m,
+  });
+
+  function selectGrid(feature) {
+    grids.highlight(feature.properties.code);
+    details.showGrid(feature);
+  }
+
+  async function openGridByCode(code) {
+    const loaded = grids.find(code);
+    if (loaded) {
+      const layer = grids.highlight(code);
+      details.showGrid(loaded);
+      if (layer && !map.getBounds().contains(layer.getBounds())) map.fitBounds(layer.getBounds(), { padding: [20, 20] });
+      return;
+    }
+    try {
+      details.showGrid(await api.getGrid(code));
+    } catch (error) {
+      status.error(`读取网格 ${code} 失败：${error.message}`);
+    }
+  }
+
+  const legend = createLegend(map, {
+    collapsed: compact,
+    onChange: (hidden) => {
+      cases.setHiddenStatuses(hidden);
+      showInfo();
+    },
+  });
+
+  lookupUi = createLookup(map, {
+    toggle: document.getElementById('lookup-toggle'),
+    formToggle: document.getElementById('lookup-form-toggle'),
+    locate: document.getElementById('locate'),
+    form: document.getElementById('lookup-form'),
+  }, {
+    details,
+    status,
+    onResult: (result) => grids.highlight(result.responsible?.code || null),
+    onReported: (feature) => {
+      cases.addCase(feature);
+      if (caseSummary) caseSummary.total += 1;
+      legend.setCounts(cases.countsByStatus());
+      showInfo();
+      details.showCase(feature);
+      status.notice('report', `已上报事件 ${feature.properties.external_id || feature.properties.id || ''}。`);
+    },
+  });
+
+  const gridsLoaded = grids.load((level) => api.getGrids(level)).then((results) => {
+    gridText = describeGrids(results);
+    showInfo();
+    const bounds = grids.bounds();
+    if (bounds) map.fitBounds(bounds, { padding: compact ? [8, 8] : [20, 20] });
+    return results;
+  });
+
+  const casesLoaded = api.getCases({ limit: CASE_LIMIT }).then((collection) => {
+    const { total, withoutLocation } = cases.setCases(collection);
+    legend.setCounts(cases.countsByStatus());
+    caseSummary = { total, withoutLocation };
+    if (total >= CASE_LIMIT) status.notice('limit', `事件较多，地图只加载了 ${CASE_LIMIT} 件。`);
+    showInfo();
+  }, (error) => {
+    status.error(`事件加载失败：${error.message}`);
+  });
+
+  const [gridResults] = await Promise.all([gridsLoaded, casesLoaded]);
+  cases.layer.addTo(map);
+
+  const overlays = {};
+  for (const { key, label } of LEVELS) {
+    const r = gridResults[key];
+    overlays[r.error ? `${label}（加载失败）` : `${label} (${r.count})`] = grids.levels[key].group;
+  }
+  overlays['事件'] = cases.layer;
+  L.control.layers(baseLayers, overlays, { collapsed: compact, position: 'topright' }).addTo(map);
+
+  // For diagnostics in the browser console and for browser tests.
+  window.oneGrid = { map, grids, cases, details, lookup: lookupUi };
+  document.body.dataset.state = 'ready';
+}
+
+start().catch((error) => {
+  document.body.dataset.state = 'error';
+  status.error(`地图初始化失败：${error.message}`);
+});

@@ -1,0 +1,400 @@
+"""Browser tests of the map page (frontend/index.html) against a running OneGrid server.
+
+The page is driven as a person would: clicks on clusters, markers, the layer control, the
+lookup form. `window.oneGrid.map` (exposed by main.js for diagnostics) is used only to turn a
+lon/lat into a screen position and to wait for the map to settle.
+"""
+
+import struct
+import zlib
+
+import pytest
+from playwright.sync_api import Browser, Page, Route, expect
+
+LEVELS = ["street", "second", "third", "micro", "dedicated"]
+LEVEL_NAMES = {
+    "street": "街道",
+    "second": "二级网格(社区)",
+    "third": "三级网格",
+    "micro": "微网格",
+    "dedicated": "专属网格",
+}
+UNREACHABLE_TILES = "http://tiles.invalid/{z}/{x}/{y}.png"
+READY = "body[data-state=ready]"
+
+
+def _png_1x1() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\x00\x00\x00\x00"))
+        + chunk(b"IEND", b"")
+    )
+
+
+BLANK_TILE = _png_1x1()
+
+
+@pytest.fixture
+def base_url_(live_server_url: str) -> str:
+    return live_server_url.rstrip("/")
+
+
+@pytest.fixture
+def problems(page: Page) -> list[str]:
+    """Console errors and uncaught exceptions of the page, as text."""
+    found: list[str] = []
+    page.on(
+        "console",
+        lambda msg: (
+            found.append(f"console: {msg.text} ({msg.location.get('url')})")
+            if msg.type == "error"
+            else None
+        ),
+    )
+    page.on("pageerror", lambda err: found.append(f"pageerror: {err}"))
+    return found
+
+
+def _keep_off_the_network(page: Page, base: str) -> None:
+    """Tiles from any other host get a blank image, anything else is refused: tests never
+    reach the internet, and a configured online base map still 'loads'."""
+
+    def handle(route: Route) -> None:
+        if route.request.resource_type == "image":
+            route.fulfill(status=200, content_type="image/png", body=BLANK_TILE)
+        else:
+            route.abort()
+
+    page.route(lambda url: not url.startswith(base), handle)
+
+
+def _open(page: Page, base: str) -> Page:
+    page.goto(base + "/")
+    page.wait_for_selector(READY, timeout=30_000)
+    _settle(page)
+    return page
+
+
+def _settle(page: Page) -> None:
+    """Waits for pan/zoom animations and the label pass that follows them."""
+    page.wait_for_function(
+        """() => new Promise((resolve) => {
+            const map = window.oneGrid.map;
+            const frame = () => requestAnimationFrame(() => resolve(true));
+            const done = () => requestAnimationFrame(frame);
+            const moving = map._animatingZoom || (map._panAnim && map._panAnim._inProgress);
+            if (moving) map.once('moveend', done);
+            else done();
+        })"""
+    )
+    page.wait_for_timeout(400)  # marker-cluster animations run 300 ms after the move
+
+
+@pytest.fixture
+def map_page(page: Page, base_url_: str, problems: list[str]) -> Page:
+    _keep_off_the_network(page, base_url_)
+    return _open(page, base_url_)
+
+
+def _api(page: Page, base: str, path: str) -> dict:
+    response = page.request.get(base + path)
+    assert response.ok, f"{path}: HTTP {response.status}"
+    return response.json()
+
+
+def _grid_counts(page: Page, base: str) -> dict[str, int]:
+    return {
+        level: len(
+            [f for f in _api(page, base, f"/api/grids?level={level}")["features"] if f["geometry"]]
+        )
+        for level in LEVELS
+    }
+
+
+def _located_cases(page: Page, base: str) -> list[dict]:
+    cases = _api(page, base, "/api/cases?limit=5000")["features"]
+    return [c for c in cases if c.get("geometry")]
+
+
+def _nearest_to_centre(page: Page, selector: str):
+    """The visible element matching selector closest to the map's centre (away from controls)."""
+    box = page.locator("#map").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    best, best_d = None, None
+    for handle in page.locator(selector).element_handles():
+        b = handle.bounding_box()
+        if not b or b["width"] == 0:
+            continue
+        x, y = b["x"] + b["width"] / 2, b["y"] + b["height"] / 2
+        if not (box["x"] + 60 < x < box["x"] + box["width"] - 60):
+            continue
+        if not (box["y"] + 60 < y < box["y"] + box["height"] - 60):
+            continue
+        d = (x - cx) ** 2 + (y - cy) ** 2
+        if best_d is None or d < best_d:
+            best, best_d = handle, d
+    return best
+
+
+def _set_overlay(page: Page, name: str, on: bool) -> None:
+    row = page.locator(".leaflet-control-layers-overlays label").filter(has_text=name).first
+    checkbox = row.locator("input")
+    if checkbox.is_checked() != on:
+        checkbox.click()
+    _settle(page)
+
+
+def _screen_point(page: Page, lon: float, lat: float) -> tuple[float, float]:
+    box = page.locator("#map").bounding_box()
+    p = page.evaluate(
+        "([lat, lon]) => { const p = window.oneGrid.map.latLngToContainerPoint([lat, lon]);"
+        " return [p.x, p.y]; }",
+        [lat, lon],
+    )
+    return box["x"] + p[0], box["y"] + p[1]
+
+
+def _inside_case(page: Page, base: str) -> dict:
+    """A located case well inside a third-level grid (not on a boundary, not outside)."""
+    for case in _located_cases(page, base):
+        p = case["properties"]
+        if p.get("third_code") and not p.get("on_boundary") and not p.get("outside_coverage"):
+            return case
+    pytest.fail("the demo data has no case inside a third-level grid")
+
+
+def test_page_loads_without_console_errors(map_page: Page, problems: list[str]):
+    expect(map_page.locator(".og-status-info")).to_contain_text("网格")
+    expect(map_page.locator(".og-status-info")).to_contain_text("事件")
+    expect(map_page.locator(".og-status-errors li[role=alert]")).to_have_count(0)
+    assert problems == []
+
+
+def test_every_grid_level_is_drawn_as_its_own_overlay(map_page: Page, base_url_: str):
+    expected = _grid_counts(map_page, base_url_)
+    for level in LEVELS:
+        assert expected[level] > 0, f"the demo street has no {level} grids"
+        assert map_page.locator(f"path.og-grid-{level}").count() == expected[level], level
+        entry = map_page.locator(".leaflet-control-layers-overlays label").filter(
+            has_text=LEVEL_NAMES[level]
+        )
+        expect(entry.first).to_contain_text(f"({expected[level]})")
+
+
+def test_dedicated_grids_are_dashed_over_the_comprehensive_grids(map_page: Page):
+    dedicated = map_page.locator("path.og-grid-dedicated").first
+    assert dedicated.get_attribute("stroke-dasharray")
+    assert not map_page.locator("path.og-grid-third").first.get_attribute("stroke-dasharray")
+    # dedicated grids are drawn after (so above) the third-level grids
+    order = map_page.evaluate(
+        """() => [...document.querySelectorAll('path.og-grid')].map((p) =>
+            [...p.classList].find((c) => c.startsWith('og-grid-')))"""
+    )
+    assert max(i for i, c in enumerate(order) if c == "og-grid-third") < min(
+        i for i, c in enumerate(order) if c == "og-grid-dedicated"
+    )
+
+
+def test_labels_show_communities_then_finer_grids_when_zoomed_in(map_page: Page, base_url_: str):
+    names = {
+        f["properties"]["name"] or f["properties"]["code"]
+        for f in _api(map_page, base_url_, "/api/grids?level=second")["features"]
+    }
+    second_labels = map_page.locator(".og-label-second")
+    assert second_labels.count() > 0
+    assert set(second_labels.all_inner_texts()) <= names
+
+    third_labels = map_page.locator(".og-label-third")
+    for _ in range(5):
+        if third_labels.count() > 0:
+            break
+        map_page.locator(".leaflet-control-zoom-in").click()
+        _settle(map_page)
+    assert third_labels.count() > 0, "no third-level labels even when zoomed in"
+    third_names = {
+        f["properties"]["name"] or f["properties"]["code"]
+        for f in _api(map_page, base_url_, "/api/grids?level=third")["features"]
+    }
+    assert set(third_labels.all_inner_texts()) <= third_names
+
+
+def test_cases_appear_as_clusters_counted_in_the_legend(map_page: Page, base_url_: str):
+    located = _located_cases(map_page, base_url_)
+    assert len(located) > 100, "the demo street should have thousands of cases"
+    assert map_page.locator(".og-cluster").count() > 0
+    legend_total = sum(
+        int(t) for t in map_page.locator(".og-legend-count").all_inner_texts() if t.strip()
+    )
+    assert legend_total == len(located)
+    expect(map_page.locator(".og-status-info")).to_contain_text(f"地图显示 {len(located)} 件")
+
+
+def test_clicking_a_case_shows_its_details_and_third_level_grid(map_page: Page, base_url_: str):
+    for _ in range(25):
+        marker = _nearest_to_centre(map_page, ".og-case")
+        if marker:
+            break
+        cluster = _nearest_to_centre(map_page, ".og-cluster")
+        assert cluster, "neither a case marker nor a cluster in view"
+        cluster.click()  # zooms into the cluster, or spiderfies it at the last zoom level
+        _settle(map_page)
+    assert marker, "no single case marker after zooming in"
+    marker.click()
+
+    panel = map_page.locator("#details[data-kind=case]")
+    expect(panel).to_be_visible()
+    case_id = panel.get_attribute("data-case-id")
+    cases = {str(c["properties"]["id"]): c for c in _located_cases(map_page, base_url_)}
+    props = cases[case_id]["properties"]
+    third = panel.locator(".og-assignment [data-level=third] dd")
+    expect(third).to_contain_text(props["third_code"] or "无")
+    expect(panel.locator(".og-status-chip")).to_be_visible()
+    if props.get("category"):
+        expect(panel).to_contain_text(props["category"])
+    if props.get("outside_coverage"):
+        expect(panel.locator(".og-flag-outside")).to_be_visible()
+
+
+def test_lookup_form_shows_the_grid_of_a_point(map_page: Page, base_url_: str):
+    case = _inside_case(map_page, base_url_)
+    lon, lat = case["geometry"]["coordinates"]
+    map_page.get_by_role("button", name="坐标查询").click()
+    form = map_page.locator("#lookup-form")
+    form.locator("input[name=lon]").fill(f"{lon:.7f}")
+    form.locator("input[name=lat]").fill(f"{lat:.7f}")
+    form.locator("select[name=crs]").select_option("wgs84")
+    form.get_by_role("button", name="查询").click()
+
+    panel = map_page.locator("#details[data-kind=lookup]")
+    expect(panel).to_be_visible()
+    expect(panel.locator("[data-level=third] dd")).to_contain_text(case["properties"]["third_code"])
+    expect(panel.locator("[data-level=street] dd")).not_to_have_text("无")
+    expect(map_page.locator("path.og-lookup-marker")).to_have_count(1)
+
+
+def test_lookup_by_clicking_the_map(map_page: Page, base_url_: str):
+    case = _inside_case(map_page, base_url_)
+    lon, lat = case["geometry"]["coordinates"]
+    _set_overlay(map_page, "事件", False)  # markers would take the click
+    map_page.evaluate("([lat, lon]) => window.oneGrid.map.setView([lat, lon], 17)", [lat, lon])
+    _settle(map_page)
+    map_page.get_by_role("button", name="点选查询").click()
+    expect(map_page.get_by_role("button", name="点选查询")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    x, y = _screen_point(map_page, lon, lat)
+    map_page.mouse.click(x, y)
+
+    panel = map_page.locator("#details[data-kind=lookup]")
+    expect(panel).to_be_visible()
+    expect(panel.locator("[data-level=third] dd")).to_contain_text(case["properties"]["third_code"])
+
+
+def test_lookup_error_message_from_the_api_is_shown(map_page: Page):
+    message = "坐标不在本街道范围内，请检查坐标系"
+    map_page.route(
+        "**/api/lookup?*",
+        lambda route: route.fulfill(
+            status=422,
+            json={"error": "point_outside_extent", "message": message, "field": "lon"},
+        ),
+    )
+    map_page.get_by_role("button", name="坐标查询").click()
+    map_page.locator("#lookup-form input[name=lon]").fill("100.0")
+    map_page.locator("#lookup-form input[name=lat]").fill("20.0")
+    map_page.locator("#lookup-form").get_by_role("button", name="查询").click()
+    expect(map_page.locator("#details[data-kind=message]")).to_contain_text(message)
+    expect(map_page.locator(".og-status-errors")).to_contain_text(message)
+
+
+def test_clicking_a_grid_shows_its_properties_and_parent(map_page: Page, base_url_: str):
+    _set_overlay(map_page, "事件", False)
+    _set_overlay(map_page, LEVEL_NAMES["micro"], False)
+    _set_overlay(map_page, LEVEL_NAMES["dedicated"], False)
+    third = {
+        f["properties"]["code"]: f["properties"]
+        for f in _api(map_page, base_url_, "/api/grids?level=third")["features"]
+    }
+    case = _inside_case(map_page, base_url_)
+    lon, lat = case["geometry"]["coordinates"]
+    map_page.evaluate("([lat, lon]) => window.oneGrid.map.setView([lat, lon], 17)", [lat, lon])
+    _settle(map_page)
+    x, y = _screen_point(map_page, lon, lat)
+    map_page.mouse.click(x, y)
+
+    panel = map_page.locator("#details[data-kind=grid]")
+    expect(panel).to_be_visible()
+    code = panel.get_attribute("data-code")
+    assert code == case["properties"]["third_code"]
+    expect(panel).to_contain_text(LEVEL_NAMES["third"])
+    parent = third[code]["parent_code"]
+    if parent:
+        panel.locator(f".og-grid-ref[data-code='{parent}']").click()
+        expect(map_page.locator(f"#details[data-kind=grid][data-code='{parent}']")).to_be_visible()
+
+
+def test_status_filter_hides_cases_of_that_status(map_page: Page, base_url_: str):
+    located = _located_cases(map_page, base_url_)
+    closed = sum(1 for c in located if c["properties"]["status"] == "closed")
+    assert closed > 0
+    map_page.locator(".og-legend input[data-status=closed]").uncheck()
+    expect(map_page.locator(".og-status-info")).to_contain_text(
+        f"地图显示 {len(located) - closed} 件"
+    )
+    map_page.locator(".og-legend input[data-status=closed]").check()
+    expect(map_page.locator(".og-status-info")).to_contain_text(f"地图显示 {len(located)} 件")
+
+
+@pytest.mark.parametrize("tile_url", [UNREACHABLE_TILES, None], ids=["unreachable", "none"])
+def test_grids_render_without_a_base_map(
+    page: Page, base_url_: str, problems: list[str], tile_url: str | None
+):
+    def config(route: Route) -> None:
+        body = route.fetch().json()
+        body["tile_url"] = tile_url
+        route.fulfill(json=body)
+
+    page.route("**/api/config", config)
+    page.route(lambda url: not url.startswith(base_url_), lambda route: route.abort())
+    _open(page, base_url_)
+
+    for level in LEVELS:
+        assert page.locator(f"path.og-grid-{level}").count() > 0, level
+    assert page.locator(".og-label").count() > 0
+    expect(page.locator(".og-status-notice[data-key=basemap]")).to_contain_text("底图")
+    # the only acceptable errors are the browser's own notes about the refused tiles
+    unexpected = [p for p in problems if "tiles.invalid" not in p]
+    assert unexpected == []
+
+
+def test_phone_layout_shows_lookup_as_a_bottom_sheet(browser: Browser, base_url_: str):
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN"
+    )
+    try:
+        page = phone.new_page()
+        _keep_off_the_network(page, base_url_)
+        _open(page, base_url_)
+        assert page.locator("path.og-grid-third").count() > 0
+        expect(page.locator(".leaflet-control-layers")).not_to_have_class(
+            "leaflet-control-layers-expanded"
+        )
+        case = _inside_case(page, base_url_)
+        lon, lat = case["geometry"]["coordinates"]
+        page.get_by_role("button", name="坐标查询").tap()
+        page.locator("#lookup-form input[name=lon]").fill(str(lon))
+        page.locator("#lookup-form input[name=lat]").fill(str(lat))
+        page.locator("#lookup-form").get_by_role("button", name="查询").tap()
+        panel = page.locator("#details[data-kind=lookup]")
+        expect(panel).to_be_visible()
+        box = panel.bounding_box()
+        assert box["width"] >= 380 and box["y"] > 844 * 0.4, box
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        phone.close()
