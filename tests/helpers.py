@@ -8,7 +8,16 @@ from pathlib import Path
 import shapely
 from sqlalchemy.orm import Session
 
+from onegrid.db.base import ASSIGNMENT_FIELDS
 from onegrid.grids import service as grids_service
+
+# Cases whose stored assignment differs from what grid_assignment() says at their point.
+DIFFERENCES = f"""
+    SELECT c.external_id FROM cases c
+    CROSS JOIN LATERAL grid_assignment(c.geom) a
+    WHERE ({", ".join("c." + f for f in ASSIGNMENT_FIELDS)})
+          IS DISTINCT FROM ({", ".join("a." + f for f in ASSIGNMENT_FIELDS)})
+"""
 
 
 def write_grid_file(path: Path, grids: dict[str, str], **extra_props) -> Path:

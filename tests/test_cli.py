@@ -36,7 +36,7 @@ def run(cli_database, monkeypatch):
     get_settings.cache_clear()
     engine = make_engine(cli_database)
     with engine.begin() as conn:
-        conn.execute(sa.text("TRUNCATE cases, places, grid_pieces, grids RESTART IDENTITY"))
+        conn.execute(sa.text("TRUNCATE cases, places, grids RESTART IDENTITY CASCADE"))
     engine.dispose()
 
 

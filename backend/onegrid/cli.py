@@ -154,7 +154,7 @@ def import_grids_cmd(
             progress=_progress,
         )
         if commit:
-            service.write_grids(session, level, progress=_progress)
+            service.write_grids(session, level, get_settings().on_boundary_m, progress=_progress)
         return report
 
     _run_import(work, commit, report_file)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,7 +24,16 @@ log = logging.getLogger("onegrid")
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The boundary bands are built for one width; follow the configured one.
+        with app.state.session_factory() as session, session.begin():
+            grids_repo.ensure_bands(session, settings.on_boundary_m)
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="OneGrid API",
         version=__version__,
         description="一网统管: grids, cases and automatic assignment on PostGIS.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import sqlalchemy as sa
+from tests.helpers import DIFFERENCES
 from tests.shared_data import shared_data_path
 
 from onegrid.cases import service as cases_service
@@ -59,6 +60,9 @@ def test_sf311_cases_get_the_district_the_city_recorded(session, capsys):
     assert set(no_location.external_id) == set(missing_in_source.case_id)
     assert no_location.location_note.notna().all()
     assert not rejected_rows & {i + 2 for i in missing_in_source.index}
+
+    # The set-based import decided exactly as a single report at each point would.
+    assert session.execute(sa.text(DIFFERENCES)).scalars().all() == []
 
     located = stored[~stored.no_location]
     # Exactly one second-level grid, or the outside flag: never both, never neither.

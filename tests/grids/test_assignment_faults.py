@@ -86,7 +86,7 @@ def test_turf_top_and_bottom_edge_points_are_inside(session, tmp_path):
     from onegrid.grids.repository import assign_point
 
     for lon, lat in fault["issue_points"]:
-        assert assign_point(session, lon, lat, 5.0)["third_grid_id"] is not None
+        assert assign_point(session, lon, lat)["third_grid_id"] is not None
 
 
 def test_gcj02_report_lands_in_the_true_grid(client, session, tmp_path):
@@ -207,7 +207,7 @@ def test_sliver_overlap_after_editing_is_refused_and_gap_point_goes_to_the_queue
 
 def test_boundary_and_nearest_distances_are_metres_not_degrees(session, tmp_path):
     """B21: 50 'metres' on a 4326 geometry would be 50 degrees; we measure on the spheroid."""
-    from onegrid.grids.repository import assign_point
+    from onegrid.grids.repository import assign_point, ensure_bands
 
     fault = geo_fault("B21")["input"]
     corner = shapely.from_wkt(fault["open_case"]).coords[0]
@@ -216,10 +216,11 @@ def test_boundary_and_nearest_distances_are_metres_not_degrees(session, tmp_path
     x, y = corner
     triangle = f"POLYGON(({x} {y},{x - 0.01} {y - 0.001},{x - 0.001} {y - 0.01},{x} {y}))"
     load_grids(session, tmp_path, "third", {"A": triangle})
+    ensure_bands(session, 50.0)  # FixMyStreet-style 50 m instead of the default 5 m
     expected_m = geo_fault("B21")["expected"]["distances_m"]
     for name, wkt in fault["new_reports"].items():
         px, py = shapely.from_wkt(wkt).coords[0]
-        a = assign_point(session, px, py, 50.0)
+        a = assign_point(session, px, py)
         assert a["outside_coverage"] is True
         assert a["nearest_m"] == pytest.approx(expected_m[name], abs=0.5), name
         assert a["on_boundary"] is (expected_m[name] <= 50), name

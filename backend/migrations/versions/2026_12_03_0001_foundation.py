@@ -56,21 +56,40 @@ CREATE INDEX grids_geom_idx ON grids USING gist (geom);
 CREATE INDEX grids_parent_idx ON grids (parent_id);
 CREATE INDEX grids_level_idx ON grids (level) WHERE valid_to IS NULL;
 
--- A subdivided copy of every current grid (MapIt's trick): small pieces make the
--- point-in-polygon test cheap and the GiST boxes tight. Each piece carries its grid's
--- whole chain, so one probe answers every comprehensive level.
+-- Lookup structures rebuilt from the current grids in the same transaction as every grid
+-- change (a "generation" of boundaries, as MapIt calls it):
+--  * grid_pieces: each grid cut into pieces of at most 64 vertices, so the point-in-polygon
+--    test is cheap and the GiST boxes tight; depth and the code path make the tie-break.
+--  * grid_chain: each grid's ancestors per level, so the deepest grid gives the whole chain.
+--  * grid_bands: a band band_m metres wide each side of every grid's boundary, cut the same
+--    way; a point in another grid's band is "on the boundary". Buffered once in metres
+--    (geography), then tested as plain point-in-polygon.
 CREATE TABLE grid_pieces (
     grid_id bigint NOT NULL REFERENCES grids (id) ON DELETE CASCADE,
     level text NOT NULL,
-    depth smallint NOT NULL,
+    depth smallint NOT NULL,  -- street 0, second 1, third 2, micro 3; dedicated -1
     sort_key text COLLATE "C" NOT NULL,  -- byte order: the same tie-break on every server
-    street_id bigint,
-    second_id bigint,
-    third_id bigint,
-    micro_id bigint,
     geom geometry(Polygon, 4326) NOT NULL
 );
 CREATE INDEX grid_pieces_geom_idx ON grid_pieces USING gist (geom);
+
+CREATE TABLE grid_chain (
+    grid_id bigint PRIMARY KEY REFERENCES grids (id) ON DELETE CASCADE,
+    level text NOT NULL,
+    depth smallint NOT NULL,
+    sort_key text COLLATE "C" NOT NULL,
+    street_id bigint,
+    second_id bigint,
+    third_id bigint,
+    micro_id bigint
+);
+
+CREATE TABLE grid_bands (
+    grid_id bigint NOT NULL REFERENCES grids (id) ON DELETE CASCADE,
+    band_m double precision NOT NULL,
+    geom geometry(Polygon, 4326) NOT NULL
+);
+CREATE INDEX grid_bands_geom_idx ON grid_bands USING gist (geom);
 
 CREATE TABLE places (
     id bigserial PRIMARY KEY,
@@ -128,64 +147,69 @@ CREATE INDEX cases_status_idx ON cases (status);
 --    the grids of one case always nest.
 --  * Dedicated grids: the covering one with the smallest code.
 --  * Responsible grid: the dedicated grid if any, else the deepest comprehensive grid.
---  * on_boundary: some grid the point was not given lies within boundary_m metres.
+--  * on_boundary: the point lies in the boundary band of a grid it was not given.
 --  * Outside every grid: nearest grid (deepest on a tie) and its distance in metres.
--- A SQL (not plpgsql) function so the planner inlines it into set-based statements.
-CREATE FUNCTION grid_assignment(pt geometry, boundary_m double precision)
+-- assignment_from() decides from what covers the point; grid_assignment() gathers that for
+-- one point, and bulk imports gather it for many points with one join (grids/repository.py).
+-- SQL (not plpgsql) functions, so the planner inlines them.
+CREATE FUNCTION assignment_from(
+    pt geometry, finest_id bigint, dedicated_id bigint, covering bigint[], near bigint[])
 RETURNS TABLE (
     street_grid_id bigint, second_grid_id bigint, third_grid_id bigint,
     micro_grid_id bigint, dedicated_grid_id bigint, responsible_grid_id bigint,
     assignment_rule text, on_boundary boolean, outside_coverage boolean,
     nearest_grid_id bigint, nearest_m double precision)
 LANGUAGE sql STABLE PARALLEL SAFE AS $fn$
-    SELECT f.street_id, f.second_id, f.third_id, f.micro_id, d.grid_id,
-           coalesce(d.grid_id, f.grid_id),
+    SELECT c.street_id, c.second_id, c.third_id, c.micro_id, dedicated_id,
+           coalesce(dedicated_id, finest_id),
            CASE WHEN pt IS NULL THEN 'no_location'
-                WHEN f.grid_id IS NULL AND d.grid_id IS NULL THEN 'outside_coverage'
-                WHEN b.tie THEN 'shared_boundary_tiebreak'
+                WHEN finest_id IS NULL AND dedicated_id IS NULL THEN 'outside_coverage'
+                WHEN NOT covering <@ given.ids THEN 'shared_boundary_tiebreak'
                 ELSE 'covered' END,
-           coalesce(b.near, false),
-           pt IS NOT NULL AND f.grid_id IS NULL AND d.grid_id IS NULL,
+           coalesce(NOT near <@ given.ids, false),
+           pt IS NOT NULL AND finest_id IS NULL AND dedicated_id IS NULL,
            n.grid_id, n.m
     FROM (SELECT 1) AS one
-    LEFT JOIN LATERAL (
-        SELECT p.grid_id, p.street_id, p.second_id, p.third_id, p.micro_id
-        FROM grid_pieces p
-        WHERE p.level <> 'dedicated' AND ST_Covers(p.geom, pt)
-        ORDER BY p.depth DESC, p.sort_key
-        LIMIT 1) AS f ON true
-    LEFT JOIN LATERAL (
-        SELECT p.grid_id FROM grid_pieces p
-        WHERE p.level = 'dedicated' AND ST_Covers(p.geom, pt)
-        ORDER BY p.sort_key
-        LIMIT 1) AS d ON true
-    LEFT JOIN LATERAL (
-        -- The box is a conservative bound for the index only; metres decide (on the sphere:
-        -- 0.3 % off the spheroid, a centimetre at 5 m, and several times faster).
-        SELECT true AS near, bool_or(ST_Covers(p.geom, pt)) AS tie
-        FROM grid_pieces p
-        WHERE p.geom && ST_Expand(pt,
-                  boundary_m / (111000.0 * greatest(cos(radians(ST_Y(pt))), 0.01)),
-                  boundary_m / 110000.0)
-          AND NOT p.grid_id = ANY (array_remove(ARRAY[f.street_id, f.second_id,
-                  f.third_id, f.micro_id, d.grid_id], NULL))
-          AND ST_DWithin(p.geom::geography, pt::geography, boundary_m, false)
-        HAVING count(*) > 0) AS b ON true
+    LEFT JOIN grid_chain c ON c.grid_id = finest_id
+    CROSS JOIN LATERAL (SELECT array_remove(ARRAY[c.street_id, c.second_id, c.third_id,
+                                                  c.micro_id, dedicated_id], NULL) AS ids) given
     LEFT JOIN LATERAL (
         SELECT k.grid_id, ST_Distance(k.geom::geography, pt::geography) AS m
         FROM (SELECT q.grid_id, q.geom, q.depth, q.sort_key FROM grid_pieces q
-              WHERE pt IS NOT NULL AND f.grid_id IS NULL AND d.grid_id IS NULL
+              WHERE pt IS NOT NULL AND finest_id IS NULL AND dedicated_id IS NULL
               ORDER BY q.geom <-> pt LIMIT 16) AS k  -- nearest by degrees narrows...
         ORDER BY round(ST_Distance(k.geom::geography, pt::geography)::numeric, 2),
                  k.depth DESC, k.sort_key  -- ...metres decide, then the deepest grid
         LIMIT 1) AS n ON true
 $fn$;
+
+CREATE FUNCTION grid_assignment(pt geometry)
+RETURNS TABLE (
+    street_grid_id bigint, second_grid_id bigint, third_grid_id bigint,
+    micro_grid_id bigint, dedicated_grid_id bigint, responsible_grid_id bigint,
+    assignment_rule text, on_boundary boolean, outside_coverage boolean,
+    nearest_grid_id bigint, nearest_m double precision)
+LANGUAGE sql STABLE PARALLEL SAFE AS $fn$
+    SELECT a.*
+    FROM (SELECT (array_agg(p.grid_id ORDER BY p.depth DESC, p.sort_key)
+                      FILTER (WHERE p.depth >= 0))[1] AS finest_id,
+                 (array_agg(p.grid_id ORDER BY p.sort_key) FILTER (WHERE p.depth < 0))[1]
+                      AS dedicated_id,
+                 array_agg(DISTINCT p.grid_id) AS covering
+          FROM grid_pieces p WHERE ST_Covers(p.geom, pt)) AS h,
+         (SELECT array_agg(DISTINCT b.grid_id) AS near
+          FROM grid_bands b WHERE ST_Covers(b.geom, pt)) AS nb,
+         assignment_from(pt, h.finest_id, h.dedicated_id, h.covering, nb.near) AS a
+$fn$;
 """
 
 DOWNGRADE = """
-DROP FUNCTION IF EXISTS grid_assignment(geometry, double precision);
+DROP FUNCTION IF EXISTS grid_assignment(geometry);
+DROP FUNCTION IF EXISTS assignment_from(geometry, bigint, bigint, bigint[], bigint[]);
 DROP TABLE IF EXISTS cases;
 DROP TABLE IF EXISTS places;
+DROP TABLE IF EXISTS grid_bands;
+DROP TABLE IF EXISTS grid_chain;
 DROP TABLE IF EXISTS grid_pieces;
 DROP TABLE IF EXISTS grids;
 """

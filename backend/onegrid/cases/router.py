@@ -44,7 +44,7 @@ def get_case(case_id: int, session: SessionDep) -> dict:
 @router.post("/cases", response_model=CaseRead, status_code=status.HTTP_201_CREATED)
 def create_case(body: CaseCreate, session: SessionDep, settings: SettingsDep) -> dict:
     """Report a case; it is assigned to one grid per level before the answer."""
-    return service.create_case(session, body.model_dump(), settings.on_boundary_m)
+    return service.create_case(session, body.model_dump())
 
 
 @router.get("/lookup", response_model=PointLookup)
@@ -56,4 +56,4 @@ def lookup(
     crs: str = "wgs84",
 ) -> dict:
     """Which grid of each level covers a point (the rule a new case there would get)."""
-    return service.lookup(session, lon, lat, crs, settings.on_boundary_m)
+    return service.lookup(session, lon, lat, crs)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 from sqlalchemy.orm import Session
 
 from onegrid.cases import repository as repo
@@ -107,27 +108,7 @@ def import_cases(
         report.rejected.extend(chunk.rejected)
         frame = chunk.rows
         report.read += len(frame) + len(chunk.rejected)
-        notes = frame["location_missing"].map(
-            lambda m: "no coordinates in the source" if m else None
-        )
-        records = zip(
-            frame["row"],
-            frame["external_id"],
-            frame["category"],
-            frame.get("category_code", [None] * len(frame)),
-            frame["description"],
-            frame["source"],
-            frame["status"],
-            frame["reported_at"],
-            frame["lon"],
-            frame["lat"],
-            frame["raw_x"],
-            frame["raw_y"],
-            frame["raw_crs"],
-            notes,
-            strict=True,
-        )
-        staged += repo.copy_into_staging(session, records)
+        staged += repo.copy_into_staging(session, _staging_frame(frame))
         progress(f"read {report.read:,} rows, staged {staged:,}, rejected {len(report.rejected):,}")
 
     for row_no, external_id in repo.reject_existing_ids(session):
@@ -139,7 +120,8 @@ def import_cases(
             row=row_no,
         )
     progress(f"assigning {staged:,} cases to grids")
-    summary = repo.assign_staged(session, boundary_m)
+    grids_repo.ensure_bands(session, boundary_m)
+    summary = repo.assign_staged(session)
     report.accepted = summary["cases"]
     report.summary = {
         "kept without location": summary["without_location"],
@@ -149,6 +131,15 @@ def import_cases(
     }
     report.rejected.sort(key=lambda r: r.row if r.row is not None else r.index)
     return report
+
+
+def _staging_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """A reader's chunk in the staging table's columns."""
+    frame = rows.rename(columns={"row": "row_no"})
+    if "category_code" not in frame:
+        frame = frame.assign(category_code=None)
+    note = frame["location_missing"].map({True: "no coordinates in the source", False: None})
+    return frame.assign(location_note=note)
 
 
 def write_cases(session: Session, progress: Progress = lambda _: None) -> int:
@@ -176,7 +167,7 @@ def normalise_point(lon: Any, lat: Any, crs: str | None) -> tuple[float, float, 
     return wgs_lon, wgs_lat, spec.name
 
 
-def create_case(session: Session, data: dict[str, Any], boundary_m: float) -> dict[str, Any]:
+def create_case(session: Session, data: dict[str, Any]) -> dict[str, Any]:
     """Store one reported case and assign it to its grids in one statement."""
     lon, lat, crs_name = normalise_point(data.get("lon"), data.get("lat"), data.get("crs"))
     reported_at = data.get("reported_at") or datetime.now(BEIJING)
@@ -199,8 +190,7 @@ def create_case(session: Session, data: dict[str, Any], boundary_m: float) -> di
         "raw_y": data.get("lat"),
         "raw_crs": crs_name,
     }
-    case_id = repo.insert_one(session, values, boundary_m)
-    return get_case(session, case_id)
+    return in_beijing_time(repo.insert_one(session, values))
 
 
 def get_case(session: Session, case_id: int) -> dict[str, Any]:
@@ -218,12 +208,10 @@ def in_beijing_time(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def lookup(
-    session: Session, lon: Any, lat: Any, crs: str | None, boundary_m: float
-) -> dict[str, Any]:
+def lookup(session: Session, lon: Any, lat: Any, crs: str | None) -> dict[str, Any]:
     """Which grids cover a point, as the assignment of a new case there would decide."""
     wgs_lon, wgs_lat, _ = normalise_point(lon, lat, crs)
-    a = grids_repo.assign_point(session, wgs_lon, wgs_lat, boundary_m)
+    a = grids_repo.assign_point(session, wgs_lon, wgs_lat)
     names = grids_repo.grid_codes(
         session,
         [a[f"{level}_grid_id"] for level in LEVELS]

@@ -32,7 +32,7 @@ PLACE_FILES = [
 
 
 def reset_all(session: Session) -> None:
-    session.execute(sa.text("TRUNCATE cases, places, grid_pieces, grids RESTART IDENTITY"))
+    session.execute(sa.text("TRUNCATE cases, places, grids RESTART IDENTITY CASCADE"))
 
 
 def load_demo_street(
@@ -60,7 +60,7 @@ def load_demo_street(
                 session, out_dir / name, level=level, parent_field=parent_field, progress=progress
             )
             _require_clean(report)
-            counts[level] = grids_service.write_grids(session, level)
+            counts[level] = grids_service.write_grids(session, level, boundary_m)
         for kind, name in PLACE_FILES:
             report = places_service.import_places(
                 session, out_dir / name, kind=kind, boundary_m=boundary_m, progress=progress

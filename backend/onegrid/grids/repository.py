@@ -246,12 +246,11 @@ def write_staged_grids(session: Session, level: str) -> int:
     return len(inserted)
 
 
-# --- lookup pieces ----------------------------------------------------------------------------
+# --- lookup structures -----------------------------------------------------------------------
 
-# Rebuild the subdivided lookup copy of all current grids with each grid's chain of ancestors
-# and its code path (the tie-break key). A full rebuild takes seconds even for thousands of
-# grids, and keeps the rule in one statement.
-REFRESH_PIECES = sa.text(
+# Each current grid's chain of ancestors per level, its depth, and its code path (the
+# tie-break key), walked down from the roots. Dedicated grids stand alone.
+REFRESH_CHAIN = sa.text(
     """
     WITH RECURSIVE chain AS (
         SELECT g.id, g.level, g.code::text AS sort_key,
@@ -273,23 +272,64 @@ REFRESH_PIECES = sa.text(
         FROM grids g JOIN chain c ON g.parent_id = c.id
         WHERE g.valid_to IS NULL AND g.level <> 'dedicated' AND c.level <> 'dedicated'
     )
-    INSERT INTO grid_pieces (grid_id, level, depth, sort_key, street_id, second_id, third_id,
-                             micro_id, geom)
-    SELECT c.id, c.level,
-           CASE c.level WHEN 'street' THEN 0 WHEN 'second' THEN 1 WHEN 'third' THEN 2
-                        WHEN 'micro' THEN 3 ELSE -1 END,
-           c.sort_key, c.street_id, c.second_id, c.third_id, c.micro_id,
-           ST_Subdivide(g.geom, :max_vertices)
-    FROM chain c JOIN grids g ON g.id = c.id
+    INSERT INTO grid_chain (grid_id, level, depth, sort_key, street_id, second_id, third_id,
+                            micro_id)
+    SELECT id, level,
+           CASE level WHEN 'street' THEN 0 WHEN 'second' THEN 1 WHEN 'third' THEN 2
+                      WHEN 'micro' THEN 3 ELSE -1 END,
+           sort_key, street_id, second_id, third_id, micro_id
+    FROM chain
     """
 )
 
+REFRESH_PIECES = sa.text(
+    """
+    INSERT INTO grid_pieces (grid_id, level, depth, sort_key, geom)
+    SELECT c.grid_id, c.level, c.depth, c.sort_key, ST_Subdivide(g.geom, :max_vertices)
+    FROM grid_chain c JOIN grids g ON g.id = c.grid_id
+    """
+)
 
-def refresh_pieces(session: Session, max_vertices: int = 64) -> int:
+# The band is buffered on the geography (metres, in a best-fit projection PostGIS picks),
+# then cut like the pieces so that membership is a cheap point-in-polygon test.
+REFRESH_BANDS = sa.text(
+    """
+    INSERT INTO grid_bands (grid_id, band_m, geom)
+    SELECT g.id, :band_m,
+           ST_Subdivide(ST_Buffer(ST_Boundary(g.geom)::geography, :band_m)::geometry,
+                        :max_vertices)
+    FROM grids g WHERE g.valid_to IS NULL
+    """
+)
+
+MAX_PIECE_VERTICES = 64
+
+
+def refresh_lookup(session: Session, band_m: float) -> int:
+    """Rebuild chains, pieces and bands of all current grids; returns the piece count."""
     session.execute(sa.text("DELETE FROM grid_pieces"))
-    session.execute(REFRESH_PIECES, {"max_vertices": max_vertices})
+    session.execute(sa.text("DELETE FROM grid_chain"))
+    session.execute(REFRESH_CHAIN)
+    session.execute(REFRESH_PIECES, {"max_vertices": MAX_PIECE_VERTICES})
     session.execute(sa.text("ANALYZE grid_pieces"))
+    session.execute(sa.text("ANALYZE grid_chain"))
+    refresh_bands(session, band_m)
     return session.scalar(sa.text("SELECT count(*) FROM grid_pieces")) or 0
+
+
+def refresh_bands(session: Session, band_m: float) -> None:
+    session.execute(sa.text("DELETE FROM grid_bands"))
+    session.execute(REFRESH_BANDS, {"band_m": band_m, "max_vertices": MAX_PIECE_VERTICES})
+    session.execute(sa.text("ANALYZE grid_bands"))
+
+
+def ensure_bands(session: Session, band_m: float) -> None:
+    """Rebuild the boundary bands when they were made for another width."""
+    widths = session.execute(sa.text("SELECT DISTINCT band_m FROM grid_bands")).scalars().all()
+    if widths != [band_m] and session.scalar(
+        sa.text("SELECT EXISTS (SELECT 1 FROM grids WHERE valid_to IS NULL)")
+    ):
+        refresh_bands(session, band_m)
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -371,14 +411,44 @@ def counts_by_level(session: Session) -> dict[str, int]:
     return {r.level: r.n for r in rows}
 
 
-# --- point assignment -----------------------------------------------------------------------
+# --- assignment --------------------------------------------------------------------------
+
+ASSIGNMENT_COLUMNS = ", ".join(ASSIGNMENT_FIELDS)
 
 ASSIGN_POINT = sa.text(
-    f"SELECT {', '.join(ASSIGNMENT_FIELDS)} FROM grid_assignment("
-    "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :boundary_m)"
+    f"SELECT {ASSIGNMENT_COLUMNS} FROM grid_assignment(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))"
 )
 
 
-def assign_point(session: Session, lon: float, lat: float, boundary_m: float) -> dict[str, Any]:
-    row = session.execute(ASSIGN_POINT, {"lon": lon, "lat": lat, "boundary_m": boundary_m}).one()
-    return dict(row._mapping)
+def assign_point(session: Session, lon: float, lat: float) -> dict[str, Any]:
+    return dict(session.execute(ASSIGN_POINT, {"lon": lon, "lat": lat}).one()._mapping)
+
+
+# Many points at once: the same decision as grid_assignment(), but gathered with one join
+# driven by the grid pieces (each piece's prepared polygon then serves every point under it,
+# where per-point lookups would rebuild it point after point), and the same for the bands.
+# `points` is a table (row_no, geom) with a GiST index on geom.
+GATHER_HITS = """
+    CREATE UNLOGGED TABLE {hits} AS
+    SELECT pt.row_no,
+           (array_agg(p.grid_id ORDER BY p.depth DESC, p.sort_key)
+                FILTER (WHERE p.depth >= 0))[1] AS finest_id,
+           (array_agg(p.grid_id ORDER BY p.sort_key) FILTER (WHERE p.depth < 0))[1]
+                AS dedicated_id,
+           array_agg(DISTINCT p.grid_id) AS covering
+    FROM grid_pieces p JOIN {points} pt ON ST_Covers(p.geom, pt.geom)
+    GROUP BY pt.row_no
+"""
+
+GATHER_NEAR = """
+    CREATE UNLOGGED TABLE {near} AS
+    SELECT pt.row_no, array_agg(DISTINCT b.grid_id) AS near
+    FROM grid_bands b JOIN {points} pt ON ST_Covers(b.geom, pt.geom)
+    GROUP BY pt.row_no
+"""
+
+
+def gather_assignment_inputs(session: Session, points: str, hits: str, near: str) -> None:
+    """Fill `hits` and `near` (keyed by row_no) for every point of the `points` table."""
+    session.execute(sa.text(GATHER_HITS.format(points=points, hits=hits)))
+    session.execute(sa.text(GATHER_NEAR.format(points=points, near=near)))

@@ -133,11 +133,13 @@ def import_grids(
     return report
 
 
-def write_grids(session: Session, level: str, progress: Progress = lambda _: None) -> int:
-    """Write what import_grids staged and rebuild the lookup pieces."""
+def write_grids(
+    session: Session, level: str, boundary_m: float = 5.0, progress: Progress = lambda _: None
+) -> int:
+    """Write what import_grids staged and rebuild the lookup structures (same transaction)."""
     written = repo.write_staged_grids(session, level)
-    progress("Rebuilding the lookup pieces")
-    repo.refresh_pieces(session)
+    progress("Rebuilding the lookup pieces and boundary bands")
+    repo.refresh_lookup(session, boundary_m)
     return written
 
 

@@ -137,9 +137,7 @@ def _suffix(path: Path) -> str:
     return suffix
 
 
-def _load_features(
-    path: Path, *, layer: str | None, geometry: PlaceGeometry
-) -> _Features:
+def _load_features(path: Path, *, layer: str | None, geometry: PlaceGeometry) -> _Features:
     suffix = _suffix(path)
     if suffix in GEOJSON_SUFFIXES:
         return _read_geojson(path)

@@ -28,7 +28,7 @@ ASSIGN_PLACES = sa.text(
     UPDATE places pl SET
         ({", ".join(ASSIGNMENT_FIELDS)}, assigned_at) =
         (SELECT {", ".join("a." + f for f in ASSIGNMENT_FIELDS)}, now()
-         FROM grid_assignment(ST_PointOnSurface(pl.geom), :boundary_m) a)
+         FROM grid_assignment(ST_PointOnSurface(pl.geom)) a)
     WHERE pl.kind = :kind AND (pl.assigned_at IS NULL OR :all_rows)
     """
 )
@@ -53,10 +53,8 @@ def upsert_places(session: Session, kind: str, rows: list[dict[str, Any]]) -> in
     return len(batch)
 
 
-def assign_places(
-    session: Session, kind: str, boundary_m: float, all_rows: bool = True
-) -> dict[str, int]:
-    session.execute(ASSIGN_PLACES, {"kind": kind, "boundary_m": boundary_m, "all_rows": all_rows})
+def assign_places(session: Session, kind: str, all_rows: bool = True) -> dict[str, int]:
+    session.execute(ASSIGN_PLACES, {"kind": kind, "all_rows": all_rows})
     return dict(session.execute(SUMMARY, {"kind": kind}).one()._mapping)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from onegrid.errors import InvalidInput
+from onegrid.grids import repository as grids_repo
 from onegrid.ingest import readers
 from onegrid.ingest.fields import read_with_default_name
 from onegrid.ingest.report import ImportReport
@@ -75,7 +76,8 @@ def import_places(
     updated = len(repo.existing_codes(session, kind, codes))
     repo.upsert_places(session, kind, rows)
     progress(f"assigning {len(rows)} places to grids")
-    summary = repo.assign_places(session, kind, boundary_m)
+    grids_repo.ensure_bands(session, boundary_m)
+    summary = repo.assign_places(session, kind)
     report.accepted = len(rows)
     report.summary = {
         "new places": len(rows) - updated,
