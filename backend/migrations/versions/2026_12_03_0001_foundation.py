@@ -174,13 +174,20 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $fn$
     CROSS JOIN LATERAL (SELECT array_remove(ARRAY[c.street_id, c.second_id, c.third_id,
                                                   c.micro_id, dedicated_id], NULL) AS ids) given
     LEFT JOIN LATERAL (
-        SELECT k.grid_id, ST_Distance(k.geom::geography, pt::geography) AS m
-        FROM (SELECT q.grid_id, q.geom, q.depth, q.sort_key FROM grid_pieces q
-              WHERE pt IS NOT NULL AND finest_id IS NULL AND dedicated_id IS NULL
-              ORDER BY q.geom <-> pt LIMIT 16) AS k  -- nearest by degrees narrows...
-        ORDER BY round(ST_Distance(k.geom::geography, pt::geography)::numeric, 2),
-                 k.depth DESC, k.sort_key  -- ...metres decide, then the deepest grid
-        LIMIT 1) AS n ON true
+        -- Only outside points look for the nearest grid; the gate comes first so that the
+        -- points inside skip the whole subplan, sort included.
+        SELECT k.grid_id, k.m
+        FROM (SELECT 1 WHERE pt IS NOT NULL AND finest_id IS NULL AND dedicated_id IS NULL)
+             AS outside
+        CROSS JOIN LATERAL (
+            -- Nearest by degrees narrows to 8 pieces, metres on the sphere rank them (then
+            -- the deepest grid), and the winner's distance is measured on the spheroid.
+            SELECT q.grid_id, ST_Distance(q.geom::geography, pt::geography) AS m
+            FROM (SELECT grid_id, geom, depth, sort_key FROM grid_pieces
+                  ORDER BY geom <-> pt LIMIT 8) AS q
+            ORDER BY round(ST_Distance(q.geom::geography, pt::geography, false)::numeric, 2),
+                     q.depth DESC, q.sort_key
+            LIMIT 1) AS k) AS n ON true
 $fn$;
 
 CREATE FUNCTION grid_assignment(pt geometry)

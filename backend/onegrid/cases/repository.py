@@ -22,7 +22,7 @@ STAGING_COLUMNS = (
     "description",
     "source",
     "status",
-    "reported_at",
+    "reported_us",
     "lon",
     "lat",
     "raw_x",
@@ -43,7 +43,7 @@ CREATE_STAGING = f"""
         description text,
         source text,
         status text,
-        reported_at timestamptz,
+        reported_us bigint,  -- microseconds since 1970 UTC: formatting times is slow in Python
         lon double precision,
         lat double precision,
         raw_x double precision,
@@ -126,7 +126,8 @@ STAGED_POINTS = f"""
 ASSIGN_STAGED = f"""
     CREATE UNLOGGED TABLE case_assigned AS
     SELECT s.external_id, s.category, s.category_code, s.description, s.source,
-           coalesce(s.status, 'reported') AS status, s.reported_at, p.geom,
+           coalesce(s.status, 'reported') AS status,
+           timestamptz 'epoch' + s.reported_us * interval '1 microsecond' AS reported_at, p.geom,
            s.raw_x, s.raw_y, s.raw_crs, s.location_note,
            {", ".join("a." + f for f in ASSIGNMENT_FIELDS)}
     FROM {STAGING_TABLE} s

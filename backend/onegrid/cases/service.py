@@ -139,7 +139,9 @@ def _staging_frame(rows: pd.DataFrame) -> pd.DataFrame:
     if "category_code" not in frame:
         frame = frame.assign(category_code=None)
     note = frame["location_missing"].map({True: "no coordinates in the source", False: None})
-    return frame.assign(location_note=note)
+    epoch = pd.Timestamp(0, tz="UTC")
+    reported_us = ((frame["reported_at"] - epoch) // pd.Timedelta(microseconds=1)).astype("Int64")
+    return frame.assign(location_note=note, reported_us=reported_us)
 
 
 def write_cases(session: Session, progress: Progress = lambda _: None) -> int:
