@@ -87,6 +87,14 @@ def test_bad_reports_are_422_naming_the_field_and_store_nothing(client, session,
     assert client.get("/api/cases").json()["features"] == []
 
 
+def test_reusing_an_external_id_is_a_conflict_not_a_second_case(client, abcd):
+    body = {"lon": 116.395, "lat": 39.905, "external_id": "WX-1"}
+    assert client.post("/api/cases", json=body).status_code == 201
+    again = client.post("/api/cases", json=body)
+    assert again.status_code == 409 and again.json()["field"] == "external_id"
+    assert len(client.get("/api/cases").json()["features"]) == 1
+
+
 def test_lookup_says_which_grid_of_each_level_covers_a_point(client, abcd):
     r = client.get("/api/lookup", params={"lon": 116.40, "lat": 39.905})
     body = r.json()

@@ -208,6 +208,7 @@ INSERT_ONE = sa.text(
                {", ".join("a." + f for f in ASSIGNMENT_FIELDS)}, now()
         FROM (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geom) p
         CROSS JOIN LATERAL grid_assignment(p.geom) a
+        ON CONFLICT (external_id) DO NOTHING
         RETURNING *
     )
     {CASE_SELECT.format(source="new_case")}
@@ -215,8 +216,10 @@ INSERT_ONE = sa.text(
 )
 
 
-def insert_one(session: Session, values: dict[str, Any]) -> dict[str, Any]:
-    return dict(session.execute(INSERT_ONE, values).one()._mapping)
+def insert_one(session: Session, values: dict[str, Any]) -> dict[str, Any] | None:
+    """The stored case with its grid codes, or None when the external id is taken."""
+    row = session.execute(INSERT_ONE, values).first()
+    return dict(row._mapping) if row else None
 
 
 LEVEL_COLUMN = {

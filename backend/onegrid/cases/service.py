@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 
 from onegrid.cases import repository as repo
 from onegrid.db.base import LEVELS
-from onegrid.errors import CaseNotFound, GridNotFound, InvalidCoordinates, InvalidInput
+from onegrid.errors import (
+    CaseNotFound,
+    Conflict,
+    GridNotFound,
+    InvalidCoordinates,
+    InvalidInput,
+)
 from onegrid.geo import crs as geo_crs
 from onegrid.geo.validate import check_lonlat
 from onegrid.grids import repository as grids_repo
@@ -84,7 +90,7 @@ def import_cases(
     """Read, stage and assign cases in the caller's transaction (commit or roll back there).
 
     The file is streamed chunk by chunk into an unlogged staging table with COPY, so memory
-    stays bounded; one set-based statement then assigns every case to its grids.
+    stays bounded; a few set-based statements then assign every case to its grids.
     """
     report = ImportReport(kind="cases", source=str(path), crs=geo_crs.parse_crs(crs).name)
     repo.create_staging(session)
@@ -192,7 +198,12 @@ def create_case(session: Session, data: dict[str, Any]) -> dict[str, Any]:
         "raw_y": data.get("lat"),
         "raw_crs": crs_name,
     }
-    return in_beijing_time(repo.insert_one(session, values))
+    stored = repo.insert_one(session, values)
+    if stored is None:
+        raise Conflict(
+            f"a case with external_id {values['external_id']!r} already exists", field="external_id"
+        )
+    return in_beijing_time(stored)
 
 
 def get_case(session: Session, case_id: int) -> dict[str, Any]:
