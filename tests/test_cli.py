@@ -70,9 +70,12 @@ def test_case_import_lists_rejected_rows_and_exports_one_row_per_case(run, cli_d
         "c,,,2026-03-01 09:00\n"
         "d,116.395,39.905,not a time\n"
     )
-    result = run("import", "cases", str(cases), "--commit")
+    refused = run("import", "cases", str(cases), "--commit")
+    assert refused.exit_code == 1, refused.output
+    assert "row 3" in refused.output and "row 5" in refused.output
+    assert count(cli_database, "cases") == 0  # all or nothing
+    result = run("import", "cases", str(cases), "--commit", "--skip-rejected")
     assert result.exit_code == 0, result.output
-    assert "row 3" in result.output and "row 5" in result.output
     assert count(cli_database, "cases") == 2  # a, and c kept without a location
     export = run("export", "cases")
     rows = list(csv.DictReader(io.StringIO(export.stdout)))
@@ -86,3 +89,28 @@ def test_a_bad_file_fails_cleanly_and_writes_nothing(run, cli_database, tmp_path
     assert result.exit_code == 2
     assert "nothing written" in result.output
     assert count(cli_database, "grids") == 0
+
+
+def test_an_unwritable_report_path_stops_the_import_before_anything_is_written(
+    run, cli_database, tmp_path
+):
+    path = write_grid_file(tmp_path / "g.geojson", geo_fault("B01")["input"]["grids"])
+    result = run(
+        "import",
+        "grids",
+        str(path),
+        "--level",
+        "third",
+        "--commit",
+        "--report",
+        str(tmp_path / "missing" / "r.json"),
+    )
+    assert result.exit_code == 2 and "cannot write the report" in result.output
+    assert count(cli_database, "grids") == 0
+
+
+def test_an_unknown_export_format_leaves_the_output_file_alone(run, tmp_path):
+    target = tmp_path / "keep.csv"
+    target.write_text("precious")
+    result = run("export", "cases", "--format", "xml", "--output", str(target))
+    assert result.exit_code == 2 and target.read_text() == "precious"

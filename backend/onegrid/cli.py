@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import sys
+import zipfile
 from pathlib import Path
 
 import typer
 
 from onegrid.db import engine as db_engine
+from onegrid.db.embedded import port_is_free
 from onegrid.settings import get_settings
 
 app = typer.Typer(
-    help="OneGrid (一网统管): grid management for a street office.", no_args_is_help=True
+    help="OneGrid (一网统管): grid management for a street office.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="The PostGIS database: embedded cluster or ONEGRID_DATABASE_URL.")
 app.add_typer(db_app, name="db")
@@ -78,35 +84,60 @@ def _session_factory():
     return session_factory(make_engine(url))
 
 
-def _finish(report, commit: bool, report_file: Path | None) -> None:
-    import json
+# What a broken or unreadable input file raises from the readers' libraries.
+READ_ERRORS = (OSError, UnicodeError, ValueError, zipfile.BadZipFile)
 
+
+def _run_import(work, commit: bool, report_file: Path | None, skip_rejected: bool) -> None:
+    """Run an import in one transaction and commit it only when asked and nothing is amiss.
+
+    `work(session)` stages and checks, and writes too when --commit is given. The transaction
+    is rolled back for a dry run, and for a commit with rejected rows unless --skip-rejected:
+    either everything in the file is written, or nothing. Exit code 1 when rows were rejected
+    and nothing was written.
+    """
+    from onegrid.errors import OneGridError
+
+    if report_file is not None:
+        _check_writable(report_file)
+    factory = _session_factory()
+    try:
+        with factory() as session, session.begin():
+            report = work(session)
+            if commit and (not report.rejected or skip_rejected):
+                report.committed = True
+            else:
+                session.rollback()
+    except OneGridError as exc:
+        _err(f"Import failed, nothing written: {exc.message}")
+        raise typer.Exit(2) from exc
+    except READ_ERRORS as exc:
+        _err(f"Import failed, nothing written: cannot read the file ({type(exc).__name__}: {exc})")
+        raise typer.Exit(2) from exc
     for line in report.lines():
         typer.echo(line)
-    if report_file:
+    if report_file is not None:
         report_file.write_text(
             json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str)
         )
         typer.echo(f"  full report: {report_file}")
+    if report.rejected and not report.committed:
+        if commit:
+            _err(
+                f"{len(report.rejected)} rejected: nothing written. Fix them, or add"
+                " --skip-rejected to write the rest."
+            )
+        raise typer.Exit(1)
 
 
-def _run_import(work, commit: bool, report_file: Path | None) -> None:
-    """Run an import in one transaction: commit with --commit, otherwise roll back."""
-    from onegrid.errors import OneGridError
-
-    factory = _session_factory()
+def _check_writable(path: Path) -> None:
+    """Fail before importing, not after committing, when the report cannot be written."""
     try:
-        with factory() as session:
-            with session.begin():
-                report = work(session)
-                if commit:
-                    report.committed = True
-                else:
-                    session.rollback()
-    except OneGridError as exc:
-        _err(f"Import failed, nothing written: {exc.message}")
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        _err(f"cannot write the report to {path}: {exc.strerror}")
         raise typer.Exit(2) from exc
-    _finish(report, commit, report_file)
 
 
 def _progress(message: str) -> None:
@@ -114,6 +145,12 @@ def _progress(message: str) -> None:
 
 
 CommitOpt = typer.Option(False, "--commit", help="Write. Without it nothing changes (dry run).")
+SkipOpt = typer.Option(
+    False,
+    "--skip-rejected",
+    help="With --commit, write the accepted rows even if some are rejected.",
+)
+LayerOpt = typer.Option(None, "--layer", help="layer of a GeoPackage or zip with several")
 CrsOpt = typer.Option(None, "--crs", help="wgs84 (default), cgcs2000, gcj02, bd09 or EPSG:NNNN")
 ReportOpt = typer.Option(None, "--report", help="Write the full JSON report (all rejections) here.")
 
@@ -132,9 +169,11 @@ def import_grids_cmd(
         False, "--repair", help="close rings and make invalid polygons valid (never buffer(0))"
     ),
     tolerance_m2: float = typer.Option(
-        1.0, "--tolerance-m2", help="overlaps/poke-outs smaller than this are ignored"
+        1.0, "--tolerance-m2", min=0, help="overlaps/poke-outs smaller than this are ignored"
     ),
+    layer: str | None = LayerOpt,
     commit: bool = CommitOpt,
+    skip_rejected: bool = SkipOpt,
     report_file: Path | None = ReportOpt,
 ) -> None:
     """Import one level of grids; a code already current at that level gets a new version."""
@@ -151,13 +190,14 @@ def import_grids_cmd(
             crs=crs,
             repair=repair,
             overlap_tolerance_m2=tolerance_m2,
+            layer=layer,
             progress=_progress,
         )
         if commit:
             service.write_grids(session, level, get_settings().on_boundary_m, progress=_progress)
         return report
 
-    _run_import(work, commit, report_file)
+    _run_import(work, commit, report_file, skip_rejected)
 
 
 @import_app.command("places")
@@ -170,7 +210,9 @@ def import_places_cmd(
     name_field: str | None = typer.Option(None, "--name-field", help="default: name, if present"),
     crs: str | None = CrsOpt,
     repair: bool = typer.Option(False, "--repair"),
+    layer: str | None = LayerOpt,
     commit: bool = CommitOpt,
+    skip_rejected: bool = SkipOpt,
     report_file: Path | None = ReportOpt,
 ) -> None:
     """Import places of one kind and assign each to its grids."""
@@ -187,10 +229,12 @@ def import_places_cmd(
             crs=crs,
             repair=repair,
             boundary_m=settings.on_boundary_m,
+            layer=layer,
             progress=_progress,
         ),
         commit,
         report_file,
+        skip_rejected,
     )
 
 
@@ -210,6 +254,7 @@ def import_cases_cmd(
     ),
     crs: str | None = CrsOpt,
     commit: bool = CommitOpt,
+    skip_rejected: bool = SkipOpt,
     report_file: Path | None = ReportOpt,
 ) -> None:
     """Import cases and assign each to one grid per level (set-based, in PostGIS)."""
@@ -239,7 +284,7 @@ def import_cases_cmd(
             service.write_cases(session, progress=_progress)
         return report
 
-    _run_import(work, commit, report_file)
+    _run_import(work, commit, report_file, skip_rejected)
 
 
 @export_app.command("cases")
@@ -250,11 +295,11 @@ def export_cases_cmd(
     ),
 ) -> None:
     """Export every case with its grid per level, one row per case."""
-    import sys
-
     from onegrid.cases import service
-    from onegrid.errors import OneGridError
 
+    if fmt not in service.EXPORT_FORMATS:  # before the output file is created or truncated
+        _err(f"unknown format {fmt!r}; expected one of {', '.join(service.EXPORT_FORMATS)}")
+        raise typer.Exit(2)
     factory = _session_factory()
     try:
         with factory() as session:
@@ -263,8 +308,8 @@ def export_cases_cmd(
             else:
                 with output.open("w", encoding="utf-8", newline="") as f:
                     n = service.export_cases(session, f, fmt)
-    except OneGridError as exc:
-        _err(exc.message)
+    except OSError as exc:
+        _err(f"cannot write {output}: {exc.strerror}")
         raise typer.Exit(2) from exc
     _err(f"exported {n} cases")
 
@@ -297,6 +342,9 @@ def serve_cmd(
     from onegrid.main import create_app
 
     settings = get_settings()
+    if not port_is_free(host, port):
+        _err(f"port {port} on {host} is in use: choose another with --port (run.sh: ONEGRID_PORT)")
+        raise typer.Exit(2)
     url = db_engine.resolve_database_url(settings, log=_err)
     db_engine.ensure_database(url, log=_err)
     typer.echo(f"OneGrid on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
@@ -319,3 +367,14 @@ def export_map_cmd(
         points = heat_points((r["lon"], r["lat"]) for r in cases_repo.iter_cases(session))
     case_map(grids, points).save(str(output))
     typer.echo(f"map with {len(points)} cases written to {output}")
+
+
+def main() -> None:
+    """Console entry point: domain errors become one clear line and exit code 2."""
+    from onegrid.errors import OneGridError
+
+    try:
+        app()
+    except OneGridError as exc:
+        _err(exc.message)
+        sys.exit(2)

@@ -6,10 +6,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from onegrid import __version__
 from onegrid.cases.router import router as cases_router
@@ -63,6 +65,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             },
             status_code=422,
         )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"error": "HTTPError", "message": str(exc.detail)},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(sa.exc.DataError)
+    async def unusable_value(_: Request, exc: sa.exc.DataError) -> JSONResponse:
+        # Values the database cannot hold or compare (a NUL character, a number out of range):
+        # bad input that slipped past validation, so 422, with PostgreSQL's own first line.
+        reason = str(exc.orig).splitlines()[0] if exc.orig else "unusable value"
+        return JSONResponse(
+            {"error": "InvalidInput", "message": f"a value cannot be used: {reason}"},
+            status_code=422,
+        )
+
+    @app.middleware("http")
+    async def limit_body_size(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > settings.max_body_bytes:
+            return JSONResponse(
+                {
+                    "error": "InvalidInput",
+                    "message": f"request body over {settings.max_body_bytes} bytes",
+                },
+                status_code=413,
+            )
+        return await call_next(request)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     default_time_zone: str = "Asia/Shanghai"
     import_chunk_rows: int = 100_000
 
+    # HTTP
+    max_body_bytes: int = 1_000_000  # a report is a few hundred bytes; photos come later
+
     frontend_dir: Path = PROJECT_ROOT / "frontend"
 
 

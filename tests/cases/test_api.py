@@ -131,3 +131,44 @@ def test_export_has_one_row_per_case_with_every_level(session, abcd, tmp_path):
     assert next(f for f in features if f["properties"]["external_id"] == "x1")["geometry"][
         "coordinates"
     ] == [116.40, 39.905]
+
+
+def test_a_report_far_from_every_grid_is_refused_and_not_kept(client, abcd):
+    r = client.post("/api/cases", json={"lon": 0.0, "lat": 0.0})
+    assert r.status_code == 422 and "km from every grid" in r.json()["message"]
+    assert client.get("/api/cases").json()["features"] == []
+    near = client.post("/api/cases", json={"lon": 116.38, "lat": 39.905})
+    assert near.status_code == 201 and near.json()["outside_coverage"] is True
+
+
+@pytest.mark.parametrize("when", ["2999-01-01T08:00:00+08:00", "1900-01-01T08:00:00+08:00"])
+def test_impossible_report_times_are_refused(client, abcd, when):
+    r = client.post("/api/cases", json={"lon": 116.395, "lat": 39.905, "reported_at": when})
+    assert r.status_code == 422 and r.json()["field"] == "reported_at"
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("get", "/api/grids/%00", None),
+        ("get", "/api/cases?grid=a%00b", None),
+        ("get", "/api/cases?status=%00", None),
+        ("get", "/api/cases?offset=9223372036854775808", None),
+        ("get", "/api/lookup?lon=116.4&lat=39.9&crs=" + "9" * 5000, None),
+        ("post", "/api/cases", {"lon": 116.395, "lat": 39.905, "category": "a\u0000b"}),
+        ("get", "/api/no-such-route", None),
+    ],
+)
+def test_hostile_requests_get_a_clear_4xx_never_a_500(client, abcd, method, url, body):
+    r = client.request(method.upper(), url, json=body)
+    assert 400 <= r.status_code < 500, r.text
+    assert r.json()["message"]
+
+
+def test_an_oversized_body_is_refused(client):
+    r = client.post(
+        "/api/cases",
+        content=b"{" + b" " * 2_000_000 + b"}",
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code == 413

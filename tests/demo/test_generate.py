@@ -16,8 +16,7 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from onegrid.demo import generate_demo_street
-from onegrid.demo.generate import main
+from onegrid.demo.generate import generate_demo_street, main
 
 LAYERS = (
     "street",
@@ -383,7 +382,7 @@ def test_cases_cluster_around_hot_spots(
 def test_case_times_follow_the_daily_and_weekly_rhythm(cases: list[dict[str, str]]) -> None:
     times = [datetime.fromisoformat(c["reported_at"]) for c in cases]
     assert all(c["reported_at"].endswith("+08:00") for c in cases)
-    assert all(t.year == 2026 for t in times)
+    assert all(t.year == 2025 for t in times)
     assert len({t.month for t in times}) == 12
     hours = np.array([t.hour for t in times])
     assert ((hours >= 8) & (hours < 20)).mean() > 0.8
@@ -394,8 +393,8 @@ def test_case_times_follow_the_daily_and_weekly_rhythm(cases: list[dict[str, str
 
 
 def test_older_cases_are_mostly_closed(cases: list[dict[str, str]]) -> None:
-    first_half = [c["status"] for c in cases if c["reported_at"] < "2026-07-01"]
-    last_days = [c["status"] for c in cases if c["reported_at"] >= "2026-12-29"]
+    first_half = [c["status"] for c in cases if c["reported_at"] < "2025-07-01"]
+    last_days = [c["status"] for c in cases if c["reported_at"] >= "2025-12-29"]
     assert first_half.count("closed") / len(first_half) > 0.85
     assert last_days and last_days.count("closed") / len(last_days) < 0.5
     assert {"reported", "filed", "dispatched", "handling", "closed"} <= {c["status"] for c in cases}
@@ -408,11 +407,11 @@ def test_same_seed_writes_byte_identical_files(tmp_path: Path, out: dict[str, Pa
 
 
 def test_another_seed_changes_the_street(tmp_path: Path, out: dict[str, Path]) -> None:
-    other = generate_demo_street(tmp_path / "other", seed=7, case_count=100, year=2025)
+    other = generate_demo_street(tmp_path / "other", seed=7, case_count=100, year=2024)
     assert other["third"].read_bytes() != out["third"].read_bytes()
     with other["cases"].open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) == 100 and all(r["reported_at"].startswith("2025-") for r in rows)
+    assert len(rows) == 100 and all(r["reported_at"].startswith("2024-") for r in rows)
 
 
 def test_command_line_writes_the_files_and_prints_the_counts(

@@ -118,12 +118,12 @@ def test_swapped_axes_are_refused_with_the_reason(client, session, tmp_path):
     assert "116.405" in r.json()["message"] and r.json()["field"] == "lat"
 
 
-def test_swapped_axes_within_range_are_flagged_outside_coverage(client, abcd):
+def test_swapped_axes_within_range_are_refused_as_far_from_every_grid(client, abcd):
     lon, lat = geo_fault("B06")["input"]["b_swapped_in_range"]["coordinates"]
-    case = post_case(client, lon, lat)
-    assert case["outside_coverage"] is True
-    assert case["nearest_code"] in {"A", "B", "C", "D"}
-    assert case["nearest_m"] > 1_000_000
+    r = client.post("/api/cases", json={"lon": lon, "lat": lat})
+    assert r.status_code == 422
+    assert "order of lon and lat" in r.json()["message"]
+    assert client.get("/api/cases").json()["features"] == []
 
 
 @pytest.mark.parametrize("fault_key", ["dedicated_grid_two_blocks", "simple_polygon"])

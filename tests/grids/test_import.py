@@ -191,3 +191,38 @@ def test_unknown_field_and_level_are_clear_errors(session, tmp_path):
         service.import_grids(session, path, level="district")
     with pytest.raises(InvalidInput, match="bianma"):
         service.import_grids(session, path, level="third", code_field="bianma")
+
+
+def test_a_new_parent_boundary_that_would_leave_children_outside_is_rejected(
+    session, tmp_path, street_and_communities
+):
+    load_grids(session, tmp_path, "third", {"T1": square(116.0, 39.0, 116.05, 39.05)})
+    path = write_grid_file(tmp_path / "c1.geojson", {"C1": square(116.06, 39.0, 116.1, 39.1)})
+    report = service.import_grids(session, path, level="second")
+    assert [r.code for r in report.rejected] == ["C1"]
+    assert "leave its children outside: T1" in report.rejected[0].reason
+
+
+def test_reimporting_an_unchanged_grid_makes_no_new_version(session, tmp_path):
+    grids = {"A": square(116.0, 39.0, 116.1, 39.1)}
+    load_grids(session, tmp_path, "third", grids)
+    report = load_grids(session, tmp_path, "third", grids)
+    assert report.summary["unchanged (no new version)"] == 1
+    assert session.scalar(sa.text("SELECT count(*) FROM grids")) == 1
+
+
+@pytest.mark.parametrize("tolerance", [float("nan"), float("inf"), -5.0])
+def test_a_tolerance_that_is_not_a_finite_area_is_refused(session, tmp_path, tolerance):
+    path = write_grid_file(tmp_path / "t.geojson", {"A": square(116.0, 39.0, 116.1, 39.1)})
+    with pytest.raises(InvalidInput, match="tolerance"):
+        service.import_grids(session, path, level="third", overlap_tolerance_m2=tolerance)
+
+
+def test_cases_of_an_earlier_version_still_belong_to_the_grid(session, tmp_path, client):
+    load_grids(session, tmp_path, "third", {"A": square(116.0, 39.0, 116.1, 39.1)})
+    session.commit()
+    client.post("/api/cases", json={"lon": 116.05, "lat": 39.05})
+    load_grids(session, tmp_path, "third", {"A": square(116.0, 39.0, 116.2, 39.1)})
+    assert len(client.get("/api/cases", params={"grid": "A"}).json()["features"]) == 1
+    grid = client.get("/api/grids", params={"level": "third"}).json()["features"][0]
+    assert grid["properties"]["case_count"] == 1

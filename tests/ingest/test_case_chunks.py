@@ -45,7 +45,9 @@ def test_every_kind_of_bad_row_is_rejected_with_its_row_number_and_reason(tmp_pa
     _, rows, rejected = read_all(path, extent=BEIJING)
     assert list(rows.columns) == CASE_COLUMNS
     assert rows["row"].tolist() == [2, 3, 11, 12, 14]
-    assert rows["external_id"].tolist() == ["C1", "C2", "C9", "row-12", "C11"]
+    ids = rows["external_id"].tolist()
+    assert ids[:3] + ids[4:] == ["C1", "C2", "C9", "C11"]
+    assert ids[3].endswith("-row-12")  # made from the file's hash and the row number
     assert rows["location_missing"].tolist() == [False, True, False, False, True]
     assert {(r.row, r.index, r.code, r.field, r.reason) for r in rejected} == {
         (4, 3, "C3", "lat", "latitude is missing while the other coordinate is given"),
@@ -254,3 +256,26 @@ def test_real_sf311_file_keeps_every_row_and_24_without_location():
     located = rows[~rows["location_missing"]]
     assert located["lon"].between(-122.52, -122.35).all()
     assert located["lat"].between(37.70, 37.84).all()
+
+
+def test_made_up_ids_repeat_for_the_same_file_and_differ_between_files(tmp_path):
+    first = tmp_path / "a.csv"
+    first.write_text("lon,lat\n116.40,39.90\n", encoding="utf-8")
+    second = tmp_path / "b.csv"
+    second.write_text("lon,lat\n116.41,39.91\n", encoding="utf-8")
+    id_a = read_all(first)[1]["external_id"][0]
+    assert read_all(first)[1]["external_id"][0] == id_a
+    assert read_all(second)[1]["external_id"][0] != id_a
+
+
+def test_times_in_the_future_or_before_1990_are_rejected(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "id,lon,lat,time\nold,116.4,39.9,1900-01-01 08:00\nnew,116.4,39.9,2999-01-01 08:00\n"
+        "ok,116.4,39.9,2024-05-28 07:00\n",
+        encoding="utf-8",
+    )
+    _, rows, rejected = read_all(path)
+    assert rows["external_id"].tolist() == ["ok"]
+    reasons = {r.code: r.reason for r in rejected}
+    assert "before 1990" in reasons["old"] and "future" in reasons["new"]

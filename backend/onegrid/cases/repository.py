@@ -222,15 +222,6 @@ def insert_one(session: Session, values: dict[str, Any]) -> dict[str, Any] | Non
     return dict(row._mapping) if row else None
 
 
-LEVEL_COLUMN = {
-    "street": "c.street_grid_id",
-    "second": "c.second_grid_id",
-    "third": "c.third_grid_id",
-    "micro": "c.micro_grid_id",
-    "dedicated": "c.dedicated_grid_id",
-}
-
-
 def get_case(session: Session, case_id: int) -> dict[str, Any] | None:
     row = session.execute(sa.text(CASES + " WHERE c.id = :id"), {"id": case_id}).first()
     return dict(row._mapping) if row else None
@@ -239,7 +230,7 @@ def get_case(session: Session, case_id: int) -> dict[str, Any] | None:
 def list_cases(
     session: Session,
     *,
-    grid_id: int | None = None,
+    grid_code: str | None = None,
     grid_level: str | None = None,
     bbox: tuple[float, float, float, float] | None = None,
     status: str | None = None,
@@ -251,7 +242,7 @@ def list_cases(
         iter_cases(
             session,
             newest_first=True,
-            grid_id=grid_id,
+            grid_code=grid_code,
             grid_level=grid_level,
             bbox=bbox,
             status=status,
@@ -265,7 +256,7 @@ def list_cases(
 def iter_cases(
     session: Session,
     *,
-    grid_id: int | None = None,
+    grid_code: str | None = None,
     grid_level: str | None = None,
     bbox: tuple[float, float, float, float] | None = None,
     status: str | None = None,
@@ -277,9 +268,11 @@ def iter_cases(
 ) -> Iterator[dict[str, Any]]:
     where = ["true"]
     params: dict[str, Any] = {}
-    if grid_id is not None and grid_level:
-        where.append(f"{LEVEL_COLUMN[grid_level]} = :grid_id")
-        params["grid_id"] = grid_id
+    if grid_code is not None and grid_level:
+        # Every boundary version of the grid: cases keep the version they were assigned under.
+        column = grids_repo.CASE_GRID_COLUMN[grid_level]
+        where.append(f"c.{column} IN (SELECT id FROM grids WHERE code = :grid_code)")
+        params["grid_code"] = grid_code
     if bbox:
         where.append("c.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)")
         params.update(dict(zip(("minx", "miny", "maxx", "maxy"), bbox, strict=True)))

@@ -21,7 +21,7 @@ def list_cases(
     status_: Annotated[str | None, Query(alias="status")] = None,
     outside_coverage: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 5000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=100_000_000)] = 0,
 ) -> dict:
     """Cases as GeoJSON points (geometry null for cases without a location)."""
     rows = service.list_cases(
@@ -53,7 +53,7 @@ def lookup(
     settings: SettingsDep,
     lon: Annotated[float, Query(allow_inf_nan=False)],
     lat: Annotated[float, Query(allow_inf_nan=False)],
-    crs: str = "wgs84",
+    crs: Annotated[str, Query(max_length=64)] = "wgs84",
 ) -> dict:
     """Which grid of each level covers a point (the rule a new case there would get)."""
     return service.lookup(session, lon, lat, crs)

@@ -14,7 +14,9 @@ class CaseCreate(BaseModel):
 
     lon: float = Field(allow_inf_nan=False, description="longitude (x) in `crs`")
     lat: float = Field(allow_inf_nan=False, description="latitude (y) in `crs`")
-    crs: str = Field("wgs84", description="wgs84, cgcs2000, gcj02, bd09 or EPSG:NNNN")
+    crs: str = Field(
+        "wgs84", max_length=64, description="wgs84, cgcs2000, gcj02, bd09 or EPSG:NNNN"
+    )
     category: str | None = Field(None, max_length=200)
     category_code: str | None = Field(None, max_length=20)
     description: str | None = Field(None, max_length=5000)

@@ -6,7 +6,7 @@ import csv
 import json
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -34,7 +34,12 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 
 # How far beyond the loaded grids a point may lie before "swapped axes?" is worth asking.
 EXTENT_MARGIN_DEG = 0.5
+# A report farther than this from every grid is a wrong coordinate system, not a case.
+FAR_OUTSIDE_M = 50_000
+EARLIEST_REPORT = datetime(1990, 1, 1, tzinfo=BEIJING)
+CLOCK_SKEW = timedelta(hours=1)
 
+EXPORT_FORMATS = ("csv", "geojson")
 EXPORT_COLUMNS = (
     "external_id",
     "lon",
@@ -178,10 +183,16 @@ def normalise_point(lon: Any, lat: Any, crs: str | None) -> tuple[float, float, 
 def create_case(session: Session, data: dict[str, Any]) -> dict[str, Any]:
     """Store one reported case and assign it to its grids in one statement."""
     lon, lat, crs_name = normalise_point(data.get("lon"), data.get("lat"), data.get("crs"))
-    reported_at = data.get("reported_at") or datetime.now(BEIJING)
+    now = datetime.now(BEIJING)
+    reported_at = data.get("reported_at") or now
     if reported_at.tzinfo is None:
         raise InvalidInput(
             "reported_at needs a time zone offset, e.g. 2026-12-03T09:30:00+08:00",
+            field="reported_at",
+        )
+    if not (EARLIEST_REPORT <= reported_at <= now + CLOCK_SKEW):
+        raise InvalidInput(
+            f"reported_at {reported_at.isoformat()} is in the future or before 1990",
             field="reported_at",
         )
     values = {
@@ -199,6 +210,13 @@ def create_case(session: Session, data: dict[str, Any]) -> dict[str, Any]:
         "raw_crs": crs_name,
     }
     stored = repo.insert_one(session, values)
+    if stored and stored["outside_coverage"] and stored["nearest_m"] > FAR_OUTSIDE_M:
+        # Raising rolls the request's transaction back: the case is not kept.
+        raise InvalidCoordinates(
+            f"({lon:.6f}, {lat:.6f}) is {stored['nearest_m'] / 1000:,.0f} km from every grid:"
+            " check the coordinate system (crs) and the order of lon and lat",
+            field="lon",
+        )
     if stored is None:
         raise Conflict(
             f"a case with external_id {values['external_id']!r} already exists", field="external_id"
@@ -275,15 +293,15 @@ def list_cases(
     limit: int = 5000,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    grid_id = grid_level = None
+    grid_level = None
     if grid:
         rows = grids_repo.list_grids(session, code=grid, with_case_counts=False)
         if not rows:
             raise GridNotFound(f"no current grid with code {grid!r}", field="grid")
-        grid_id, grid_level = rows[0]["id"], rows[0]["level"]
+        grid_level = rows[0]["level"]
     return repo.list_cases(
         session,
-        grid_id=grid_id,
+        grid_code=grid,
         grid_level=grid_level,
         bbox=bbox,
         status=status,
@@ -319,9 +337,10 @@ def case_feature(row: dict[str, Any]) -> dict[str, Any]:
 
 def export_cases(session: Session, out: IO[str], fmt: str = "csv") -> int:
     """Write every case with its grid per level (one row per case), streaming."""
-    if fmt not in ("csv", "geojson"):
+    if fmt not in EXPORT_FORMATS:
         raise InvalidInput(
-            f"unknown export format {fmt!r}; expected csv or geojson", field="format"
+            f"unknown export format {fmt!r}; expected {' or '.join(EXPORT_FORMATS)}",
+            field="format",
         )
     rows: Iterator[dict[str, Any]] = repo.iter_cases(session)
     count = 0

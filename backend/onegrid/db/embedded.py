@@ -12,6 +12,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +94,12 @@ class EmbeddedCluster:
     # -- life cycle -------------------------------------------------------------------------
     def up(self, log=print) -> None:
         """Install PostGIS if needed, create the cluster once, and start it (idempotent)."""
+        if self.running_pid() is None and not port_is_free("127.0.0.1", self.port):
+            raise DatabaseUnavailable(
+                f"port {self.port} is used by another program, so the embedded PostgreSQL "
+                "cannot start there: set ONEGRID_EMBEDDED_PORT to a free port "
+                "(or ONEGRID_DATABASE_URL to use a running PostgreSQL)"
+            )
         ensure_postgis_installed(self.bindir, log=log)
         if not (self.data_dir / "PG_VERSION").exists():
             self._init(log)
@@ -190,6 +197,15 @@ class EmbeddedCluster:
             f.write(text)
         if _is_root():
             shutil.chown(path, "postgres", "postgres")
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def _reachable_by_postgres_user(project_root: Path) -> bool:

@@ -180,7 +180,7 @@ HOUR_GROUP_OF_SOURCE = {
     "resident_wechat": "public", "hotline_12345": "public", "camera_sensor": "camera",
 }
 WEEKDAY_FACTOR = (1.0, 1.0, 1.0, 1.0, 0.95, 0.6, 0.5)
-# Month/day ranges of the long holidays (Spring Festival as in 2026); reporting drops then.
+# Month/day ranges of the long holidays (Spring Festival as in 2025-2026); reporting drops then.
 HOLIDAYS = (((2, 15), (2, 23), 0.35), ((5, 1), (5, 5), 0.6), ((10, 1), (10, 7), 0.5))
 # fmt: on
 
@@ -1428,7 +1428,7 @@ def _layers(street: Street) -> dict[str, list[dict[str, Any]]]:
     return layers
 
 
-def build_street(seed: int = 20261203, year: int = 2026) -> Street:
+def build_street(seed: int = 20261203, year: int = 2025) -> Street:
     """Generate grids and places (no cases) in metric coordinates; deterministic in ``seed``."""
     rng = np.random.default_rng(seed)
     street = _build_grids(rng)
@@ -1443,7 +1443,7 @@ def build_street(seed: int = 20261203, year: int = 2026) -> Street:
 
 
 def generate_demo_street(
-    out_dir: Path, *, seed: int = 20261203, case_count: int = 6000, year: int = 2026
+    out_dir: Path, *, seed: int = 20261203, case_count: int = 6000, year: int = 2025
 ) -> dict[str, Path]:
     """Write the demo street's GeoJSON layers, ``cases.csv`` and ``manifest.json``.
 
@@ -1490,7 +1490,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--seed", type=int, default=20261203)
     parser.add_argument("--cases", type=int, default=6000)
-    parser.add_argument("--year", type=int, default=2026)
+    parser.add_argument("--year", type=int, default=2025)
     args = parser.parse_args(argv)
     paths = generate_demo_street(
         args.out_dir, seed=args.seed, case_count=args.cases, year=args.year

@@ -14,7 +14,14 @@ from sqlalchemy.orm import Session
 
 from onegrid.db.base import ASSIGNMENT_FIELDS
 
-LEVEL_DEPTH = {"street": 0, "second": 1, "third": 2, "micro": 3, "dedicated": -1}
+# The column of the case table that holds its grid of each level.
+CASE_GRID_COLUMN = {
+    "street": "street_grid_id",
+    "second": "second_grid_id",
+    "third": "third_grid_id",
+    "micro": "micro_grid_id",
+    "dedicated": "dedicated_grid_id",
+}
 
 # --- staging --------------------------------------------------------------------------------
 
@@ -192,6 +199,46 @@ def sibling_overlaps(
     return [(r.idx, r.code, r.other_code, r.m2) for r in rows]
 
 
+# A new boundary version must still hold the children of the version it replaces.
+CHILDREN_LEFT_OUTSIDE = sa.text(
+    """
+    SELECT s.idx, child.code AS child_code,
+           ST_Area(ST_Difference(child.geom, s.geom)::geography) AS m2
+    FROM grid_import s
+    JOIN grids child ON child.parent_id = s.replaces_id AND child.valid_to IS NULL
+                    AND child.level <> 'dedicated'
+    WHERE NOT ST_CoveredBy(child.geom, s.geom)
+      AND ST_Area(ST_Difference(child.geom, s.geom)::geography) > :tolerance_m2
+    ORDER BY s.idx, child.code
+    """
+)
+
+
+def children_left_outside(session: Session, tolerance_m2: float) -> list[tuple[int, str, float]]:
+    rows = session.execute(CHILDREN_LEFT_OUTSIDE, {"tolerance_m2": tolerance_m2})
+    return [(r.idx, r.child_code, r.m2) for r in rows]
+
+
+# A re-imported grid identical to its current version (same shape, attributes and parent)
+# is left alone rather than made into a new version.
+DROP_UNCHANGED = sa.text(
+    """
+    DELETE FROM grid_import s USING grids g
+    WHERE g.id = s.replaces_id AND ST_Equals(g.geom, s.geom) AND g.name = s.name
+      AND g.households IS NOT DISTINCT FROM s.households
+      AND g.leader IS NOT DISTINCT FROM s.leader
+      AND g.unit_name IS NOT DISTINCT FROM s.unit_name
+      AND g.properties = s.properties
+      AND g.parent_id IS NOT DISTINCT FROM s.parent_id
+    RETURNING s.idx
+    """
+)
+
+
+def drop_unchanged(session: Session) -> int:
+    return len(session.execute(DROP_UNCHANGED).all())
+
+
 def drop_staged(session: Session, indexes: Sequence[int]) -> None:
     if indexes:
         session.execute(
@@ -360,22 +407,33 @@ def list_grids(
     if bbox:
         where.append("g.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)")
         params.update(dict(zip(("minx", "miny", "maxx", "maxy"), bbox, strict=True)))
-    counts = ""
+    counts_cte, counts_join, count_columns = "", "", ""
     if with_case_counts:
-        # Each case names one grid per level, so counting on the level's own column counts
-        # every case once (never once per overlapping polygon).
-        counts = """,
-            (SELECT count(*) FROM cases c WHERE
-                CASE g.level WHEN 'street' THEN c.street_grid_id WHEN 'second' THEN c.second_grid_id
-                     WHEN 'third' THEN c.third_grid_id WHEN 'micro' THEN c.micro_grid_id
-                     ELSE c.dedicated_grid_id END = g.id) AS case_count,
-            (SELECT count(*) FROM cases c WHERE c.status NOT IN ('closed', 'voided') AND
-                CASE g.level WHEN 'street' THEN c.street_grid_id WHEN 'second' THEN c.second_grid_id
-                     WHEN 'third' THEN c.third_grid_id WHEN 'micro' THEN c.micro_grid_id
-                     ELSE c.dedicated_grid_id END = g.id) AS open_case_count"""
+        # One pass over the cases, grouped by grid code: each case names one grid per level,
+        # so it counts once (never once per overlapping polygon), and the cases assigned
+        # under earlier boundary versions of a code still count for it.
+        levels = [level] if level else list(CASE_GRID_COLUMN)
+        per_level = " UNION ALL ".join(
+            f"SELECT {CASE_GRID_COLUMN[lv]} AS grid_id, status FROM cases"
+            f" WHERE {CASE_GRID_COLUMN[lv]} IS NOT NULL"
+            for lv in levels
+        )
+        counts_cte = f"""
+            WITH counts AS (
+                SELECT v.code, count(*) AS case_count,
+                       count(*) FILTER (WHERE c.status NOT IN ('closed', 'voided'))
+                           AS open_case_count
+                FROM ({per_level}) c JOIN grids v ON v.id = c.grid_id
+                GROUP BY v.code)"""
+        counts_join = "LEFT JOIN counts n ON n.code = g.code"
+        count_columns = (
+            ", coalesce(n.case_count, 0) AS case_count,"
+            " coalesce(n.open_case_count, 0) AS open_case_count"
+        )
     sql = f"""
-        SELECT {GRID_COLUMNS}, ST_AsGeoJSON(g.geom, 7)::json AS geometry {counts}
-        FROM grids g LEFT JOIN grids p ON p.id = g.parent_id
+        {counts_cte}
+        SELECT {GRID_COLUMNS}, ST_AsGeoJSON(g.geom, 7)::json AS geometry {count_columns}
+        FROM grids g LEFT JOIN grids p ON p.id = g.parent_id {counts_join}
         WHERE {" AND ".join(where)}
         ORDER BY g.level, g.code
     """

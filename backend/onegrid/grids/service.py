@@ -59,6 +59,7 @@ def import_grids(
     crs: str | None = None,
     repair: bool = False,
     overlap_tolerance_m2: float = 1.0,
+    layer: str | None = None,
     progress: Progress = lambda _: None,
 ) -> ImportReport:
     """Stage, check and write one level of grids in the caller's transaction.
@@ -70,6 +71,11 @@ def import_grids(
         raise InvalidInput(
             f"unknown grid level {level!r}; expected one of {', '.join(LEVELS)}", field="level"
         )
+    if not math.isfinite(overlap_tolerance_m2) or overlap_tolerance_m2 < 0:
+        raise InvalidInput(
+            f"the tolerance must be a number of square metres >= 0, not {overlap_tolerance_m2}",
+            field="tolerance_m2",
+        )
     progress(f"Reading {path}")
     read = read_with_default_name(
         readers.read_polygons,
@@ -79,6 +85,7 @@ def import_grids(
         code_field=code_field,
         parent_field=parent_field,
         repair=repair,
+        layer=layer,
     )
     report = ImportReport(kind=f"grids:{level}", source=str(path), crs=read.crs, read=read.total)
     report.rejected.extend(read.rejected)
@@ -125,10 +132,21 @@ def import_grids(
     for idx, _code, other, m2 in repo.sibling_overlaps(session, level, overlap_tolerance_m2):
         reject(idx, f"overlaps {level} grid {other} by {m2:.1f} m²")
 
+    left_out: dict[int, list[str]] = {}
+    for idx, child, m2 in repo.children_left_outside(session, overlap_tolerance_m2):
+        left_out.setdefault(idx, []).append(f"{child} ({m2:.1f} m²)")
+    for idx, children in left_out.items():
+        reject(idx, "the new boundary would leave its children outside: " + ", ".join(children))
+
     repo.drop_staged(session, sorted(rejected))
+    unchanged = repo.drop_unchanged(session)
     staged = repo.staged_summary(session)
-    report.accepted = staged["total"]
-    report.summary = {"new grids": staged["new"], "new boundary versions": staged["replacing"]}
+    report.accepted = staged["total"] + unchanged
+    report.summary = {
+        "new grids": staged["new"],
+        "new boundary versions": staged["replacing"],
+        "unchanged (no new version)": unchanged,
+    }
     report.rejected.sort(key=lambda r: r.index)
     return report
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import hashlib
 import json
 import math
 import zipfile
@@ -47,6 +48,9 @@ from onegrid.ingest.timeparse import DEFAULT_TIME_ZONE, parse_times, zone
 GEOJSON_SUFFIXES = {".geojson", ".json"}
 OGR_SUFFIXES = {".gpkg", ".shp", ".zip"}
 CSV_SUFFIXES = {".csv", ".txt"}
+EARLIEST_REPORT = pd.Timestamp("1990-01-01", tz="UTC")
+CLOCK_SKEW = pd.Timedelta(hours=1)
+MAX_ID_LENGTH = 100  # as the API allows
 
 # Column names tried, in order and ignoring case, when the caller names no field.
 CASE_FIELD_CANDIDATES: dict[str, tuple[str, ...]] = {
@@ -555,6 +559,8 @@ def _validate_features(
     parent_field: str | None,
     repair: bool,
 ) -> ReadResult:
+    if not features.geometries:
+        raise InvalidInput(f"{path.name} has no features to import", field="file")
     columns = features.fields
     code_col = _resolve_field(code_field, columns, "code_field", path)
     name_col = _resolve_field(name_field, columns, "name_field", path)
@@ -729,6 +735,7 @@ def iter_case_chunks(
     }
     suffix = _suffix(path)
     seen = _SeenIds()
+    id_prefix = f"{_file_digest(path)}-row-"
     if suffix in CSV_SUFFIXES:
         spec = parse_crs(crs)
         columns = [str(c) for c in _read_csv_text(path, nrows=0).columns]
@@ -753,6 +760,7 @@ def iter_case_chunks(
                 total,
                 True,
                 {},
+                id_prefix=id_prefix,
             )
         return
 
@@ -777,7 +785,18 @@ def iter_case_chunks(
             start + len(part),
             False,
             part_errors,
+            id_prefix=id_prefix,
         )
+
+
+def _file_digest(path: Path) -> str:
+    """A short content hash: rows without an id get ids that are the same on a re-import of
+    the same file (so it is recognised as already stored) and differ between files."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:10]
 
 
 def _case_mapping(
@@ -830,6 +849,8 @@ def _case_chunk(
     total_rows: int,
     is_csv: bool,
     errors: dict[int, str],
+    *,
+    id_prefix: str = "row-",
 ) -> CaseChunk:
     n = len(frame)
     reasons = np.full(n, None, dtype=object)
@@ -863,14 +884,25 @@ def _case_chunk(
         reasons[bad_time] = time_reasons.to_numpy()[bad_time]
         where[bad_time] = time_col
     else:
-        reported_at = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns, UTC]")
+        reported_at = pd.Series(pd.NaT, index=range(n), dtype="datetime64[us, UTC]")
 
-    # External ids: 'row-<n>' when absent; a repeat of an earlier row is rejected.
+    # Times outside what a report can have: before 1990, or ahead of the clock (an hour of
+    # skew allowed). Both usually mean a wrong format or time zone rather than a real time.
+    too_early = (reported_at < EARLIEST_REPORT).to_numpy() & pd.isna(reasons)
+    too_late = (reported_at > pd.Timestamp.now(tz="UTC") + CLOCK_SKEW).to_numpy() & pd.isna(reasons)
+    reasons[too_early] = "the time is before 1990: check the format and --time-zone"
+    reasons[too_late] = "the time is in the future"
+    where[too_early | too_late] = time_col
+
+    # External ids: '<file hash>-row-<n>' when absent; a repeat of an earlier row is rejected.
     id_col = mapping["external_id"]
     ids = _text(frame, id_col)
     no_id = ids.isna().to_numpy()
     ids = ids.astype(object)
-    ids[no_id] = [f"row-{r}" for r in rows[no_id]]
+    ids[no_id] = [f"{id_prefix}{r}" for r in rows[no_id]]
+    too_long = (ids.str.len().to_numpy(dtype=float, na_value=0) > MAX_ID_LENGTH) & pd.isna(reasons)
+    reasons[too_long] = f"external_id is longer than {MAX_ID_LENGTH} characters"
+    where[too_long] = id_col
     earlier = seen.earlier_rows(ids, rows)
     label = "row" if is_csv else "feature"
     for i in np.flatnonzero((earlier >= 0) & pd.isna(reasons)):

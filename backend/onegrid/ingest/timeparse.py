@@ -62,14 +62,14 @@ def parse_times(
 ) -> tuple[pd.Series, pd.Series]:
     """Parse a Series of time strings to UTC.
 
-    Returns (times, reasons): ``times`` is datetime64[ns, UTC] with NaT for empty or
+    Returns (times, reasons): ``times`` is datetime64[us, UTC] with NaT for empty or
     unreadable values; ``reasons`` holds None or the reason a non-empty value could not be
     read (without the field name: callers put that in the Rejection's field).
     """
     tz = zone(time_zone)
     text = values.astype("string").str.strip()
     empty = text.isna() | text.str.lower().isin(_EMPTY)
-    times = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    times = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us, UTC]")
     todo = text[~empty]
 
     for fmt in _format_order(todo):
@@ -120,7 +120,7 @@ def _format_order(sample_from: pd.Series) -> list[str]:
 
 def _to_datetime(values: pd.Series, fmt: str, *, utc: bool = False) -> pd.Series:
     if values.empty:
-        return pd.Series(dtype="datetime64[ns, UTC]" if utc else "datetime64[ns]")
+        return pd.Series(dtype="datetime64[us, UTC]" if utc else "datetime64[us]")
     return pd.to_datetime(values, format=fmt, errors="coerce", utc=utc)
 
 
@@ -131,7 +131,7 @@ def _localise(naive: pd.Series, tz: ZoneInfo) -> pd.Series:
     fold=0 does; a time in the spring gap is moved forward. Neither occurs in China.
     """
     if naive.empty:
-        return pd.Series(dtype="datetime64[ns, UTC]")
+        return pd.Series(dtype="datetime64[us, UTC]")
     if naive.dt.tz is not None:  # ISO parsing of a group can come back aware already
         return naive.dt.tz_convert("UTC")
     local = naive.dt.tz_localize(

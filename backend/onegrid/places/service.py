@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from sqlalchemy.orm import Session
 
 from onegrid.errors import InvalidInput
@@ -19,6 +20,11 @@ from onegrid.places.models import MANAGEMENT_STATUSES, PLACE_KINDS
 Progress = Callable[[str], None]
 
 
+def _text_or_none(value: Any) -> str | None:
+    """pandas turns a missing text into NaN in a column of strings; the database wants NULL."""
+    return None if value is None or pd.isna(value) else str(value)
+
+
 def import_places(
     session: Session,
     path: Path,
@@ -29,6 +35,7 @@ def import_places(
     crs: str | None = None,
     repair: bool = False,
     boundary_m: float = 5.0,
+    layer: str | None = None,
     progress: Progress = lambda _: None,
 ) -> ImportReport:
     """Upsert places of one kind (by code) and assign them, in the caller's transaction."""
@@ -45,6 +52,7 @@ def import_places(
         crs=crs,
         code_field=code_field,
         repair=repair,
+        layer=layer,
     )
     report = ImportReport(kind=f"places:{kind}", source=str(path), crs=read.crs, read=read.total)
     report.rejected.extend(read.rejected)
@@ -65,8 +73,8 @@ def import_places(
             continue
         rows.append(
             {
-                "code": rec.get("code"),
-                "name": rec.get("name"),
+                "code": _text_or_none(rec.get("code")),
+                "name": _text_or_none(rec.get("name")),
                 "management_status": status,
                 "properties": props,
                 "geom_wkb": rec["geom_wkb"],
