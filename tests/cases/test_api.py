@@ -172,3 +172,15 @@ def test_an_oversized_body_is_refused(client):
         headers={"content-type": "application/json"},
     )
     assert r.status_code == 413
+
+
+def test_csv_export_defuses_text_that_a_spreadsheet_would_run(session, abcd, tmp_path):
+    path = tmp_path / "cases.csv"
+    path.write_text('id,lon,lat,category\nx1,116.395,39.905,"=HYPERLINK(""http://x"")"\n')
+    service.import_cases(session, path)
+    service.write_cases(session)
+    out = io.StringIO()
+    service.export_cases(session, out, "csv")
+    row = next(csv.DictReader(io.StringIO(out.getvalue())))
+    assert row["category"].startswith("'=HYPERLINK")
+    assert float(row["lon"]) == 116.395  # numbers are left alone

@@ -192,11 +192,13 @@ def test_gcj02_grid_file_is_converted_to_wgs84(tmp_path):
     assert x == pytest.approx(116.374775, abs=1e-5) and y == pytest.approx(39.903612, abs=1e-5)
 
 
-def test_geopackage_first_layer_or_named_layer_and_declared_crs(tmp_path):
+def test_geopackage_needs_a_layer_name_when_it_holds_several_and_keeps_its_crs(tmp_path):
     path = tmp_path / "grids.gpkg"
     pyogrio.write_dataframe(two_grids(3857), path, layer="third")
     pyogrio.write_dataframe(two_grids().iloc[:1], path, layer="micro", append=False)
-    first = read_polygons(path)
+    with pytest.raises(InvalidInput, match="holds 2 layers .third, micro.: choose one"):
+        read_polygons(path)
+    first = read_polygons(path, layer="third")
     assert first.crs == "EPSG:3857"
     assert first.rows["code"].tolist() == ["A1", "A2"]
     assert first.rows["properties"][1] == {"households": 410}

@@ -335,6 +335,16 @@ def case_feature(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _csv_cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet will show, not run: text that starts like a formula
+    (=, +, -, @) gets a leading apostrophe, as OWASP advises for CSV exports."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def export_cases(session: Session, out: IO[str], fmt: str = "csv") -> int:
     """Write every case with its grid per level (one row per case), streaming."""
     if fmt not in EXPORT_FORMATS:
@@ -350,7 +360,7 @@ def export_cases(session: Session, out: IO[str], fmt: str = "csv") -> int:
         for row in rows:
             props = case_properties(row)
             props["lon"], props["lat"] = row["lon"], row["lat"]
-            writer.writerow(["" if props.get(c) is None else props[c] for c in EXPORT_COLUMNS])
+            writer.writerow([_csv_cell(props.get(c)) for c in EXPORT_COLUMNS])
             count += 1
         return count
     out.write('{"type": "FeatureCollection", "features": [\n')

@@ -223,6 +223,13 @@ def _ogr_source(path: Path, layer: str | None) -> tuple[str, str | None, str | N
                 f"layer {layer!r} not found in {path.name}; layers: {', '.join(names)}",
                 field="layer",
             )
+        if layer is None and len(names) > 1:
+            # Taking the first layer silently has imported the wrong one before.
+            raise InvalidInput(
+                f"{path.name} holds {len(names)} layers ({', '.join(names)}): choose one "
+                "with --layer",
+                field="layer",
+            )
         return str(path), layer or (names[0] if names else None), None
     if suffix == ".shp":
         cpg = path.with_suffix(".cpg")
@@ -235,12 +242,12 @@ def _ogr_source(path: Path, layer: str | None) -> tuple[str, str | None, str | N
         names = archive.namelist()
         shps = [n for n in names if n.lower().endswith(".shp") and not n.startswith("__MACOSX")]
         if layer is not None:
-            shps = [n for n in shps if Path(n).stem == layer]
+            shps = [n for n in shps if layer in (Path(n).stem, n[:-4])]
         if len(shps) != 1:
-            found = ", ".join(Path(n).stem for n in shps) or "none"
+            found = ", ".join(n[:-4] for n in shps) or "none"
             raise InvalidInput(
-                f"{path.name} must hold exactly one Shapefile (or name one with layer=); "
-                f"found: {found}",
+                f"{path.name} must hold exactly one Shapefile, or name one with --layer "
+                f"(a name or folder/name); found: {found}",
                 field="layer",
             )
         shp = shps[0]
