@@ -345,7 +345,7 @@ def write_cases_csv(street: Street, n: int, path: Path, seed: int) -> dict[str, 
     names = [c for c, _ in CATEGORIES]
     w = np.array([x for _, x in CATEGORIES], dtype=float)
     cats = np.asarray(names, dtype=object)[rng.choice(len(names), size=n, p=w / w.sum())]
-    start = np.datetime64("2026-01-01T00:00:00")
+    start = np.datetime64("2025-01-01T00:00:00")  # a past year: future times are rejected
     secs = np.sort(rng.integers(0, 365 * 86400, n)).astype("timedelta64[s]")
     stamps = np.datetime_as_string(start + secs, unit="s").astype(object) + "+08:00"
     frame = pd.DataFrame({
