@@ -348,7 +348,7 @@ def serve_cmd(
     url = db_engine.resolve_database_url(settings, log=_err)
     db_engine.ensure_database(url, log=_err)
     typer.echo(f"OneGrid on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
 
 
 @export_app.command("map")

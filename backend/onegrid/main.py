@@ -40,7 +40,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="一网统管: grids, cases and automatic assignment on PostGIS.",
     )
-    engine = make_engine(resolve_database_url(settings, start=False), pool_size=10, max_overflow=10)
+    # No pre-ping per request (a round trip each): after a database restart the first
+    # request on a dead connection fails unacknowledged and the pool replaces it.
+    engine = make_engine(
+        resolve_database_url(settings, start=False),
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=False,
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)

@@ -35,7 +35,7 @@ def resolve_database_url(settings: Settings, *, start: bool = True, log=print) -
 
 
 def make_engine(url: str, **kwargs) -> Engine:
-    return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+    return sa.create_engine(url, **{"pool_pre_ping": True, **kwargs})
 
 
 def ensure_database(url: str, log=print) -> None:
