@@ -263,18 +263,21 @@ def import_cases_cmd(
     settings = get_settings()
 
     def work(session):
+        fields = service.CaseFields(
+            id=id_field,
+            lon=lon_field,
+            lat=lat_field,
+            category=category_field,
+            reported_at=reported_at_field,
+            description=description_field,
+            status=status_field,
+            source=source_field,
+        )
         report = service.import_cases(
             session,
             file,
+            fields=fields,
             crs=crs,
-            id_field=id_field,
-            lon_field=lon_field,
-            lat_field=lat_field,
-            category_field=category_field,
-            reported_at_field=reported_at_field,
-            description_field=description_field,
-            status_field=status_field,
-            source_field=source_field,
             time_zone=time_zone,
             boundary_m=settings.on_boundary_m,
             chunk_rows=settings.import_chunk_rows,

@@ -24,13 +24,15 @@ def test_sf311_cases_get_the_district_the_city_recorded(session, capsys):
     report = cases_service.import_cases(
         session,
         cases_csv,
-        id_field="case_id",
-        lon_field="longitude",
-        lat_field="latitude",
-        category_field="category",
-        reported_at_field="opened",
-        status_field="status",
-        source_field="source",
+        fields=cases_service.CaseFields(
+            id="case_id",
+            lon="longitude",
+            lat="latitude",
+            category="category",
+            reported_at="opened",
+            status="status",
+            source="source",
+        ),
         time_zone="America/Los_Angeles",
     )
     cases_service.write_cases(session)

@@ -153,6 +153,12 @@ CREATE INDEX cases_status_idx ON cases (status);
 -- assignment_from() decides from what covers the point; grid_assignment() gathers that for
 -- one point, and bulk imports gather it for many points with one join (grids/repository.py).
 -- SQL (not plpgsql) functions, so the planner inlines them.
+CREATE TYPE grid_assignment_result AS (
+    street_grid_id bigint, second_grid_id bigint, third_grid_id bigint,
+    micro_grid_id bigint, dedicated_grid_id bigint, responsible_grid_id bigint,
+    assignment_rule text, on_boundary boolean, outside_coverage boolean,
+    nearest_grid_id bigint, nearest_m double precision);
+
 -- One sortable key for "deepest first, then the code path": min() over it picks the winner
 -- with a plain aggregate (ordered aggregates sort once per point: far slower in bulk).
 CREATE FUNCTION tie_break_key(depth smallint, sort_key text) RETURNS text
@@ -161,11 +167,7 @@ AS $fn$ SELECT ((3 - depth)::text || sort_key) COLLATE "C" $fn$;
 
 CREATE FUNCTION assignment_from(
     pt geometry, finest_id bigint, dedicated_id bigint, covering bigint[], near bigint[])
-RETURNS TABLE (
-    street_grid_id bigint, second_grid_id bigint, third_grid_id bigint,
-    micro_grid_id bigint, dedicated_grid_id bigint, responsible_grid_id bigint,
-    assignment_rule text, on_boundary boolean, outside_coverage boolean,
-    nearest_grid_id bigint, nearest_m double precision)
+RETURNS SETOF grid_assignment_result
 LANGUAGE sql STABLE PARALLEL SAFE AS $fn$
     SELECT c.street_id, c.second_id, c.third_id, c.micro_id, dedicated_id,
            coalesce(dedicated_id, finest_id),
@@ -198,11 +200,7 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $fn$
 $fn$;
 
 CREATE FUNCTION grid_assignment(pt geometry)
-RETURNS TABLE (
-    street_grid_id bigint, second_grid_id bigint, third_grid_id bigint,
-    micro_grid_id bigint, dedicated_grid_id bigint, responsible_grid_id bigint,
-    assignment_rule text, on_boundary boolean, outside_coverage boolean,
-    nearest_grid_id bigint, nearest_m double precision)
+RETURNS SETOF grid_assignment_result
 LANGUAGE sql STABLE PARALLEL SAFE AS $fn$
     SELECT a.*
     FROM (SELECT min(tie_break_key(p.depth, p.sort_key)) FILTER (WHERE p.depth >= 0)
@@ -222,6 +220,7 @@ DOWNGRADE = """
 DROP FUNCTION IF EXISTS grid_assignment(geometry);
 DROP FUNCTION IF EXISTS assignment_from(geometry, bigint, bigint, bigint[], bigint[]);
 DROP FUNCTION IF EXISTS tie_break_key(smallint, text);
+DROP TYPE IF EXISTS grid_assignment_result;
 DROP TABLE IF EXISTS cases;
 DROP TABLE IF EXISTS places;
 DROP TABLE IF EXISTS grid_bands;

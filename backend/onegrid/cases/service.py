@@ -6,6 +6,7 @@ import csv
 import json
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -74,19 +75,29 @@ def _search_extent(session: Session) -> tuple[float, float, float, float] | None
     return (minx - m, miny - m, maxx + m, maxy + m)
 
 
+@dataclass(frozen=True)
+class CaseFields:
+    """Which column of a case file holds what; None means "find it by its usual names"."""
+
+    id: str | None = None
+    lon: str | None = None
+    lat: str | None = None
+    category: str | None = None
+    reported_at: str | None = None
+    description: str | None = None
+    status: str | None = None
+    source: str | None = None
+
+    def reader_options(self) -> dict[str, str | None]:
+        return {f"{name}_field": value for name, value in asdict(self).items()}
+
+
 def import_cases(
     session: Session,
     path: Path,
     *,
+    fields: CaseFields = CaseFields(),
     crs: str | None = None,
-    id_field: str | None = None,
-    lon_field: str | None = None,
-    lat_field: str | None = None,
-    category_field: str | None = None,
-    reported_at_field: str | None = None,
-    description_field: str | None = None,
-    status_field: str | None = None,
-    source_field: str | None = None,
     time_zone: str = "Asia/Shanghai",
     boundary_m: float = 5.0,
     chunk_rows: int = 100_000,
@@ -102,14 +113,7 @@ def import_cases(
     chunks = readers.iter_case_chunks(
         path,
         crs=crs,
-        id_field=id_field,
-        lon_field=lon_field,
-        lat_field=lat_field,
-        category_field=category_field,
-        reported_at_field=reported_at_field,
-        description_field=description_field,
-        status_field=status_field,
-        source_field=source_field,
+        **fields.reader_options(),
         time_zone=time_zone,
         extent=_search_extent(session),
         chunk_size=chunk_rows,
