@@ -114,3 +114,14 @@ def test_an_unknown_export_format_leaves_the_output_file_alone(run, tmp_path):
     target.write_text("precious")
     result = run("export", "cases", "--format", "xml", "--output", str(target))
     assert result.exit_code == 2 and target.read_text() == "precious"
+
+
+def test_a_value_the_database_cannot_hold_is_one_line_not_a_traceback(run, cli_database, tmp_path):
+    grids = write_grid_file(tmp_path / "g.geojson", geo_fault("B01")["input"]["grids"])
+    assert run("import", "grids", str(grids), "--level", "third", "--commit").exit_code == 0
+    path = tmp_path / "nul.csv"
+    path.write_bytes(b"id,lon,lat,category\nn1,116.395,39.905,a\x00b\n")
+    result = run("import", "cases", str(path), "--commit")
+    assert result.exit_code == 2
+    assert "nothing written" in result.output and "Traceback" not in result.output
+    assert count(cli_database, "cases") == 0

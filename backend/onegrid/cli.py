@@ -7,6 +7,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import psycopg
+import sqlalchemy as sa
 import typer
 
 from onegrid.db import engine as db_engine
@@ -104,6 +106,7 @@ def _run_import(work, commit: bool, report_file: Path | None, skip_rejected: boo
     try:
         with factory() as session, session.begin():
             report = work(session)
+            report.commit_requested = commit
             if commit and (not report.rejected or skip_rejected):
                 report.committed = True
             else:
@@ -113,6 +116,11 @@ def _run_import(work, commit: bool, report_file: Path | None, skip_rejected: boo
         raise typer.Exit(2) from exc
     except READ_ERRORS as exc:
         _err(f"Import failed, nothing written: cannot read the file ({type(exc).__name__}: {exc})")
+        raise typer.Exit(2) from exc
+    except (sa.exc.DBAPIError, psycopg.Error) as exc:  # e.g. a NUL, which text cannot hold
+        cause = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+        reason = str(cause).splitlines()[0] if str(cause) else type(exc).__name__
+        _err(f"Import failed, nothing written: the database refused a value: {reason}")
         raise typer.Exit(2) from exc
     for line in report.lines():
         typer.echo(line)
@@ -253,6 +261,7 @@ def import_cases_cmd(
         "Asia/Shanghai", "--time-zone", help="for times without an offset"
     ),
     crs: str | None = CrsOpt,
+    layer: str | None = LayerOpt,
     commit: bool = CommitOpt,
     skip_rejected: bool = SkipOpt,
     report_file: Path | None = ReportOpt,
@@ -281,6 +290,7 @@ def import_cases_cmd(
             time_zone=time_zone,
             boundary_m=settings.on_boundary_m,
             chunk_rows=settings.import_chunk_rows,
+            layer=layer,
             progress=_progress,
         )
         if commit:
@@ -309,8 +319,13 @@ def export_cases_cmd(
             if output is None:
                 n = service.export_cases(session, sys.stdout, fmt)
             else:
-                with output.open("w", encoding="utf-8", newline="") as f:
+                # utf-8-sig: the BOM lets Excel on Chinese Windows read the CSV as UTF-8.
+                encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
+                with output.open("w", encoding=encoding, newline="") as f:
                     n = service.export_cases(session, f, fmt)
+    except BrokenPipeError:  # `onegrid export cases | head`: the reader has had enough
+        sys.stderr.close()
+        raise typer.Exit(0) from None
     except OSError as exc:
         _err(f"cannot write {output}: {exc.strerror}")
         raise typer.Exit(2) from exc
@@ -337,7 +352,7 @@ def demo_cmd(
 @app.command("serve")
 def serve_cmd(
     host: str = typer.Option("127.0.0.1", "--host"),
-    port: int = typer.Option(8000, "--port"),
+    port: int = typer.Option(8000, "--port", min=1, max=65535),
 ) -> None:
     """Start the database if needed, migrate, and serve the API and the map."""
     import uvicorn
@@ -346,7 +361,10 @@ def serve_cmd(
 
     settings = get_settings()
     if not port_is_free(host, port):
-        _err(f"port {port} on {host} is in use: choose another with --port (run.sh: ONEGRID_PORT)")
+        _err(
+            f"cannot listen on {host}:{port} (in use, or not an address of this machine):"
+            " choose another with --host/--port (run.sh: ONEGRID_HOST, ONEGRID_PORT)"
+        )
         raise typer.Exit(2)
     url = db_engine.resolve_database_url(settings, log=_err)
     db_engine.ensure_database(url, log=_err)
@@ -373,11 +391,33 @@ def export_map_cmd(
 
 
 def main() -> None:
-    """Console entry point: domain errors become one clear line and exit code 2."""
+    """Console entry point: every failure is one clear line and exit code 2 (130 for Ctrl-C).
+
+    ONEGRID_DEBUG=1 shows the traceback of an unexpected error.
+    """
+    import os
+
+    from pydantic import ValidationError
+
     from onegrid.errors import OneGridError
 
     try:
         app()
     except OneGridError as exc:
         _err(exc.message)
+        sys.exit(2)
+    except ValidationError as exc:  # ONEGRID_* settings that cannot be read
+        problem = exc.errors()[0]
+        _err(f"setting ONEGRID_{str(problem['loc'][0]).upper()}: {problem['msg']}")
+        sys.exit(2)
+    except KeyboardInterrupt:
+        _err("interrupted: a running import was rolled back, nothing of it was written")
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("ONEGRID_DEBUG"):
+            raise
+        _err(
+            f"failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            " (ONEGRID_DEBUG=1 shows the traceback)"
+        )
         sys.exit(2)

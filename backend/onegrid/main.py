@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from onegrid import __version__
+from onegrid.api.limits import BodySizeLimit
 from onegrid.cases.router import router as cases_router
 from onegrid.db.engine import make_engine, resolve_database_url, session_factory
 from onegrid.errors import OneGridError, http_status_for
@@ -91,19 +92,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=422,
         )
 
-    @app.middleware("http")
-    async def limit_body_size(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > settings.max_body_bytes:
-            return JSONResponse(
-                {
-                    "error": "InvalidInput",
-                    "message": f"request body over {settings.max_body_bytes} bytes",
-                },
-                status_code=413,
-            )
-        return await call_next(request)
-
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
@@ -111,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"error": "InternalError", "message": "unexpected server error"}, status_code=500
         )
 
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(grids_router)
     app.include_router(cases_router)
 

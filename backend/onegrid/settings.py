@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -15,13 +17,13 @@ class Settings(BaseSettings):
 
     # Database: an explicit URL wins; otherwise OneGrid runs its own "embedded" PostGIS cluster.
     database_url: str | None = None
-    embedded_port: int = 54329
+    embedded_port: Annotated[int, Field(ge=1, le=65535)] = 54329
     embedded_dir: Path | None = None  # default: /var/lib/postgresql/onegrid-<port> as root
     database_name: str = "onegrid"
 
     # Assignment
-    on_boundary_m: float = 5.0  # a fix this close to another grid's edge may belong to either
-    nearest_search_m: float = 5000.0  # how far to look for the nearest grid of an outside point
+    # A fix this close to another grid's edge may belong to either.
+    on_boundary_m: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] = 5.0
 
     # Map page
     tile_url: str | None = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"

@@ -184,3 +184,12 @@ def test_csv_export_defuses_text_that_a_spreadsheet_would_run(session, abcd, tmp
     row = next(csv.DictReader(io.StringIO(out.getvalue())))
     assert row["category"].startswith("'=HYPERLINK")
     assert float(row["lon"]) == 116.395  # numbers are left alone
+
+
+def test_a_chunked_oversized_body_is_refused_too(client):
+    def chunks():
+        for _ in range(40):
+            yield b" " * 50_000
+
+    r = client.post("/api/cases", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413

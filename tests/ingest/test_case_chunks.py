@@ -47,7 +47,7 @@ def test_every_kind_of_bad_row_is_rejected_with_its_row_number_and_reason(tmp_pa
     assert rows["row"].tolist() == [2, 3, 11, 12, 14]
     ids = rows["external_id"].tolist()
     assert ids[:3] + ids[4:] == ["C1", "C2", "C9", "C11"]
-    assert ids[3].endswith("-row-12")  # made from the file's hash and the row number
+    assert ids[3].startswith("h") and len(ids[3]) == 17  # made from the row's content
     assert rows["location_missing"].tolist() == [False, True, False, False, True]
     assert {(r.row, r.index, r.code, r.field, r.reason) for r in rejected} == {
         (4, 3, "C3", "lat", "latitude is missing while the other coordinate is given"),
@@ -258,14 +258,24 @@ def test_real_sf311_file_keeps_every_row_and_24_without_location():
     assert located["lat"].between(37.70, 37.84).all()
 
 
-def test_made_up_ids_repeat_for_the_same_file_and_differ_between_files(tmp_path):
+def test_made_up_ids_follow_the_content_so_a_report_is_recognised_in_any_file(tmp_path):
     first = tmp_path / "a.csv"
-    first.write_text("lon,lat\n116.40,39.90\n", encoding="utf-8")
-    second = tmp_path / "b.csv"
-    second.write_text("lon,lat\n116.41,39.91\n", encoding="utf-8")
+    first.write_text("lon,lat,time\n116.40,39.90,2024-05-28 07:00\n", encoding="utf-8")
+    grown = tmp_path / "b.csv"  # the same report, a new one after it, Windows line ends
+    grown.write_text(
+        "lon,lat,time\r\n116.40,39.90,2024-05-28 07:00\r\n116.41,39.91,2024-05-28 08:00\r\n",
+        encoding="utf-8",
+    )
     id_a = read_all(first)[1]["external_id"][0]
-    assert read_all(first)[1]["external_id"][0] == id_a
-    assert read_all(second)[1]["external_id"][0] != id_a
+    ids_b = read_all(grown)[1]["external_id"].tolist()
+    assert ids_b[0] == id_a and ids_b[1] != id_a
+
+
+def test_identical_rows_without_ids_are_caught_as_duplicates(tmp_path):
+    path = tmp_path / "twice.csv"
+    path.write_text("lon,lat,time\n116.4,39.9,2024-05-28 07:00\n116.4,39.9,2024-05-28 07:00\n")
+    _, rows, rejected = read_all(path)
+    assert len(rows) == 1 and [r.row for r in rejected] == [3]
 
 
 def test_times_in_the_future_or_before_1990_are_rejected(tmp_path):

@@ -57,6 +57,9 @@ EXPORT_COLUMNS = (
     "nearest_m",
     "assignment_rule",
     "category",
+    "category_code",
+    "description",
+    "source",
     "status",
     "reported_at",
     "raw_x",
@@ -101,6 +104,7 @@ def import_cases(
     time_zone: str = "Asia/Shanghai",
     boundary_m: float = 5.0,
     chunk_rows: int = 100_000,
+    layer: str | None = None,
     progress: Progress = lambda _: None,
 ) -> ImportReport:
     """Read, stage and assign cases in the caller's transaction (commit or roll back there).
@@ -117,6 +121,7 @@ def import_cases(
         time_zone=time_zone,
         extent=_search_extent(session),
         chunk_size=chunk_rows,
+        layer=layer,
     )
     staged = 0
     for chunk in chunks:

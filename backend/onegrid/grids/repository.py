@@ -53,6 +53,13 @@ INSERT_STAGING = sa.text(
 )
 
 
+def lock_grid_changes(session: Session) -> None:
+    """Grid imports take turns: each checks the hierarchy as the previous one left it.
+
+    A transaction-level advisory lock, released by the commit or rollback of the import."""
+    session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('onegrid:grids'))"))
+
+
 def stage_grids(session: Session, rows: Iterable[dict[str, Any]]) -> None:
     session.execute(sa.text("DROP TABLE IF EXISTS grid_import"))
     session.execute(CREATE_STAGING)
@@ -219,23 +226,27 @@ def children_left_outside(session: Session, tolerance_m2: float) -> list[tuple[i
     return [(r.idx, r.child_code, r.m2) for r in rows]
 
 
-# A re-imported grid identical to its current version (same shape, attributes and parent)
-# is left alone rather than made into a new version.
+# A re-imported grid with the same boundary (within a centimetre: coordinates that went
+# through a GCJ-02 round trip differ in the ninth decimal), name, leader, households, unit
+# and parent is no new version; other attributes it carries are updated in place.
+SAME_GRID = """
+    g.id = s.replaces_id AND g.name = s.name
+    AND g.households IS NOT DISTINCT FROM s.households
+    AND g.leader IS NOT DISTINCT FROM s.leader
+    AND g.unit_name IS NOT DISTINCT FROM s.unit_name
+    AND g.parent_id IS NOT DISTINCT FROM s.parent_id
+    AND ST_HausdorffDistance(g.geom, s.geom) < 1e-7
+"""
+UPDATE_UNCHANGED = sa.text(
+    f"UPDATE grids g SET properties = s.properties FROM grid_import s WHERE {SAME_GRID}"
+)
 DROP_UNCHANGED = sa.text(
-    """
-    DELETE FROM grid_import s USING grids g
-    WHERE g.id = s.replaces_id AND ST_Equals(g.geom, s.geom) AND g.name = s.name
-      AND g.households IS NOT DISTINCT FROM s.households
-      AND g.leader IS NOT DISTINCT FROM s.leader
-      AND g.unit_name IS NOT DISTINCT FROM s.unit_name
-      AND g.properties = s.properties
-      AND g.parent_id IS NOT DISTINCT FROM s.parent_id
-    RETURNING s.idx
-    """
+    f"DELETE FROM grid_import s USING grids g WHERE {SAME_GRID} RETURNING s.idx"
 )
 
 
 def drop_unchanged(session: Session) -> int:
+    session.execute(UPDATE_UNCHANGED)
     return len(session.execute(DROP_UNCHANGED).all())
 
 
@@ -413,9 +424,11 @@ def list_grids(
         # so it counts once (never once per overlapping polygon), and the cases assigned
         # under earlier boundary versions of a code still count for it.
         levels = [level] if level else list(CASE_GRID_COLUMN)
+        only_code = " AND {col} IN (SELECT id FROM grids WHERE code = :code)" if code else ""
         per_level = " UNION ALL ".join(
             f"SELECT {CASE_GRID_COLUMN[lv]} AS grid_id, status FROM cases"
             f" WHERE {CASE_GRID_COLUMN[lv]} IS NOT NULL"
+            + only_code.format(col=CASE_GRID_COLUMN[lv])
             for lv in levels
         )
         counts_cte = f"""

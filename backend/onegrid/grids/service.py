@@ -93,6 +93,7 @@ def import_grids(
     codes = {int(i): c for i, c in zip(read.rows["index"], read.rows["code"], strict=True)}
 
     progress(f"Checking {len(read.rows)} grids against the hierarchy")
+    repo.lock_grid_changes(session)
     repo.stage_grids(session, _staging_rows(read.rows))
     rejected: set[int] = set()
 

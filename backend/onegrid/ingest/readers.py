@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
-import hashlib
 import json
 import math
 import zipfile
@@ -713,6 +712,7 @@ def iter_case_chunks(
     time_zone: str = DEFAULT_TIME_ZONE,
     extent: Extent | None = None,
     chunk_size: int = 100_000,
+    layer: str | None = None,
 ) -> Iterator[CaseChunk]:
     """Stream a case file as validated chunks (see :class:`CaseChunk` and CASE_COLUMNS).
 
@@ -742,7 +742,6 @@ def iter_case_chunks(
     }
     suffix = _suffix(path)
     seen = _SeenIds()
-    id_prefix = f"{_file_digest(path)}-row-"
     if suffix in CSV_SUFFIXES:
         spec = parse_crs(crs)
         columns = [str(c) for c in _read_csv_text(path, nrows=0).columns]
@@ -767,11 +766,10 @@ def iter_case_chunks(
                 total,
                 True,
                 {},
-                id_prefix=id_prefix,
             )
         return
 
-    features = _load_features(path, layer=None, geometry="point")
+    features = _load_features(path, layer=layer, geometry="point")
     spec = _choose_crs(crs, features.declared_crs, [])
     mapping = _case_mapping(features.fields, options, path)
     frame, errors = _point_frame(features, mapping)
@@ -792,18 +790,7 @@ def iter_case_chunks(
             start + len(part),
             False,
             part_errors,
-            id_prefix=id_prefix,
         )
-
-
-def _file_digest(path: Path) -> str:
-    """A short content hash: rows without an id get ids that are the same on a re-import of
-    the same file (so it is recognised as already stored) and differ between files."""
-    digest = hashlib.sha1(usedforsecurity=False)
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:10]
 
 
 def _case_mapping(
@@ -843,6 +830,15 @@ def _point_frame(
     return pd.DataFrame(data), errors
 
 
+def _content_ids(frame: pd.DataFrame, columns: list[str | None]) -> np.ndarray:
+    """Ids for rows that carry none, made from what the row says (place, time, category...):
+    the same report imported again from any file is recognised as already stored, and two
+    identical rows in one file are caught as duplicates."""
+    used = [c for c in dict.fromkeys(columns) if c is not None and c in frame]
+    hashes = pd.util.hash_pandas_object(frame[used].astype(str), index=False).to_numpy()
+    return np.array([f"h{h:016x}" for h in hashes], dtype=object)
+
+
 def _case_chunk(
     frame: pd.DataFrame,
     rows: np.ndarray,
@@ -856,8 +852,6 @@ def _case_chunk(
     total_rows: int,
     is_csv: bool,
     errors: dict[int, str],
-    *,
-    id_prefix: str = "row-",
 ) -> CaseChunk:
     n = len(frame)
     reasons = np.full(n, None, dtype=object)
@@ -901,12 +895,13 @@ def _case_chunk(
     reasons[too_late] = "the time is in the future"
     where[too_early | too_late] = time_col
 
-    # External ids: '<file hash>-row-<n>' when absent; a repeat of an earlier row is rejected.
+    # External ids: made from the row's content when absent; a repeat of an earlier id is
+    # rejected.
     id_col = mapping["external_id"]
     ids = _text(frame, id_col)
     no_id = ids.isna().to_numpy()
     ids = ids.astype(object)
-    ids[no_id] = [f"{id_prefix}{r}" for r in rows[no_id]]
+    ids[no_id] = _content_ids(frame, [lon_col, lat_col, *mapping.values()])[no_id]
     too_long = (ids.str.len().to_numpy(dtype=float, na_value=0) > MAX_ID_LENGTH) & pd.isna(reasons)
     reasons[too_long] = f"external_id is longer than {MAX_ID_LENGTH} characters"
     where[too_long] = id_col

@@ -14,6 +14,7 @@ class ImportReport:
     source: str
     crs: str
     committed: bool = False
+    commit_requested: bool = False
     read: int = 0
     accepted: int = 0
     rejected: list[Rejection] = field(default_factory=list)
@@ -56,7 +57,12 @@ class ImportReport:
 
     def lines(self, max_rejections: int | None = None) -> list[str]:
         """Human-readable report, as the CLI prints it."""
-        verb = "Imported" if self.committed else "Dry run (nothing written; add --commit to write)"
+        if self.committed:
+            verb = "Imported"
+        elif self.commit_requested:
+            verb = "Nothing written, rows were rejected (--skip-rejected writes the others)"
+        else:
+            verb = "Dry run (nothing written; add --commit to write)"
         out = [
             f"{verb}: {self.kind} from {self.source}",
             f"  CRS: {self.crs}",
