@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -102,42 +102,10 @@ def import_grids(
             rejected.add(idx)
             report.reject(idx, reason, field=field, code=codes.get(idx))
 
-    for idx, code, other_level in repo.mark_replaced_versions(session, level):
-        reject(idx, f"code {code} is already used by a current {other_level} grid", "code")
-
-    parent_level = PARENT_LEVEL.get(level)
-    if parent_level:
-        has_parents = repo.count_current(session, parent_level) > 0
-        if parent_field and level != "dedicated":
-            for idx, _code, parent_code in repo.resolve_parents_by_code(session, parent_level):
-                reject(
-                    idx,
-                    f"parent code {parent_code!r} is not a current {parent_level} grid",
-                    parent_field,
-                )
-        elif has_parents:
-            orphans = repo.resolve_parents_spatially(session, parent_level)
-            if level != "dedicated":  # a dedicated grid may sit outside the loaded street
-                for idx, _code in orphans:
-                    reject(idx, f"lies in no {parent_level} grid")
-        else:
-            report.warnings.append(
-                f"no {parent_level} grids are loaded: these {level} grids have no parent"
-            )
-        if level != "dedicated":
-            for idx, _code, parent_code, m2 in repo.grids_outside_parent(
-                session, overlap_tolerance_m2
-            ):
-                reject(idx, f"pokes out of its parent {parent_code} by {m2:.1f} m²")
-
-    for idx, _code, other, m2 in repo.sibling_overlaps(session, level, overlap_tolerance_m2):
-        reject(idx, f"overlaps {level} grid {other} by {m2:.1f} m²")
-
-    left_out: dict[int, list[str]] = {}
-    for idx, child, m2 in repo.children_left_outside(session, overlap_tolerance_m2):
-        left_out.setdefault(idx, []).append(f"{child} ({m2:.1f} m²)")
-    for idx, children in left_out.items():
-        reject(idx, "the new boundary would leave its children outside: " + ", ".join(children))
+    for idx, reason, field in _hierarchy_problems(
+        session, level, parent_field, overlap_tolerance_m2, report.warnings
+    ):
+        reject(idx, reason, field)
 
     repo.drop_staged(session, sorted(rejected))
     unchanged = repo.drop_unchanged(session)
@@ -150,6 +118,51 @@ def import_grids(
     }
     report.rejected.sort(key=lambda r: r.index)
     return report
+
+
+Problem = tuple[int, str, str | None]  # staged feature index, reason, field
+
+
+def _hierarchy_problems(
+    session: Session,
+    level: str,
+    parent_field: str | None,
+    tolerance_m2: float,
+    warnings: list[str],
+) -> Iterator[Problem]:
+    """Every rule a staged level must keep, checked in PostGIS against the stored grids:
+    codes unique across levels, a parent for each grid, children inside their parent,
+    siblings apart, and a new boundary still holding the children of the old one."""
+    for idx, code, other_level in repo.mark_replaced_versions(session, level):
+        yield idx, f"code {code} is already used by a current {other_level} grid", "code"
+
+    parent_level = PARENT_LEVEL.get(level)
+    if parent_level:
+        if parent_field and level != "dedicated":
+            for idx, _code, parent_code in repo.resolve_parents_by_code(session, parent_level):
+                reason = f"parent code {parent_code!r} is not a current {parent_level} grid"
+                yield idx, reason, parent_field
+        elif repo.count_current(session, parent_level) > 0:
+            orphans = repo.resolve_parents_spatially(session, parent_level)
+            if level != "dedicated":  # a dedicated grid may sit outside the loaded street
+                for idx, _code in orphans:
+                    yield idx, f"lies in no {parent_level} grid", None
+        else:
+            warnings.append(
+                f"no {parent_level} grids are loaded: these {level} grids have no parent"
+            )
+        if level != "dedicated":
+            for idx, _code, parent_code, m2 in repo.grids_outside_parent(session, tolerance_m2):
+                yield idx, f"pokes out of its parent {parent_code} by {m2:.1f} m²", None
+
+    for idx, _code, other, m2 in repo.sibling_overlaps(session, level, tolerance_m2):
+        yield idx, f"overlaps {level} grid {other} by {m2:.1f} m²", None
+
+    left_out: dict[int, list[str]] = {}
+    for idx, child, m2 in repo.children_left_outside(session, tolerance_m2):
+        left_out.setdefault(idx, []).append(f"{child} ({m2:.1f} m²)")
+    for idx, children in left_out.items():
+        yield idx, "the new boundary would leave its children outside: " + ", ".join(children), None
 
 
 def write_grids(
