@@ -20,7 +20,8 @@ def list_cases(
     grid: Annotated[str | None, Query(description="code of a grid at any level")] = None,
     status_: Annotated[str | None, Query(alias="status")] = None,
     outside_coverage: bool | None = None,
-    limit: Annotated[int, Query(ge=1, le=100_000)] = 5000,
+    # Bounded so that one response cannot grow the server by hundreds of MB; page with offset.
+    limit: Annotated[int, Query(ge=1, le=20_000)] = 5000,
     offset: Annotated[int, Query(ge=0, le=100_000_000)] = 0,
 ) -> dict:
     """Cases as GeoJSON points (geometry null for cases without a location)."""
