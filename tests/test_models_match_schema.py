@@ -1,0 +1,22 @@
+"""The ORM models describe the tables Alembic made: no column missing on either side."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from onegrid.cases.models import Case
+from onegrid.grids.models import Grid
+from onegrid.places.models import Place
+
+
+@pytest.mark.parametrize("model", [Grid, Case, Place])
+def test_model_columns_are_the_migrated_columns(session, model):
+    table = model.__table__.name
+    migrated = set(
+        session.execute(
+            sa.text("SELECT column_name FROM information_schema.columns WHERE table_name = :t"),
+            {"t": table},
+        ).scalars()
+    )
+    assert set(model.__table__.columns.keys()) == migrated
