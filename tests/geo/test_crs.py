@@ -187,3 +187,9 @@ def test_transform_geometry_to_wgs84_shifts_every_vertex_and_keeps_2d():
     first = moved.exterior.coords[0]
     assert metres(first[0], first[1], 116.374775, 39.903612) < 1.0
     assert transform_geometry_to_wgs84(square, None) is square
+
+
+@pytest.mark.parametrize("code", ["EPSG:4978", "EPSG:5773"])
+def test_geocentric_and_vertical_systems_are_refused_for_map_coordinates(code):
+    with pytest.raises(UnknownCRS, match="not a geographic or projected"):
+        parse_crs(code)

@@ -137,12 +137,19 @@ def _from_epsg(code: int, raw: str) -> CrsSpec:
     if code == 4490:
         return CGCS2000
     try:
-        _pyproj_crs(f"EPSG:{code}")
+        found = _pyproj_crs(f"EPSG:{code}")
     except pyproj.exceptions.CRSError as error:
         raise UnknownCRS(
             f"unknown CRS {raw!r}: EPSG:{code} does not exist; accepted: {ACCEPTED_FORMS}",
             field="crs",
         ) from error
+    # Map coordinates are x/y on a geographic or projected CRS; a geocentric (x, y, z from
+    # the Earth's centre) or vertical system would turn two numbers into nonsense.
+    if not (found.is_geographic or found.is_projected):
+        raise UnknownCRS(
+            f"{raw!r} ({found.name}) is not a geographic or projected CRS for map coordinates",
+            field="crs",
+        )
     return CrsSpec(f"EPSG:{code}", code)
 
 
