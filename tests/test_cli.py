@@ -116,12 +116,54 @@ def test_an_unknown_export_format_leaves_the_output_file_alone(run, tmp_path):
     assert result.exit_code == 2 and target.read_text() == "precious"
 
 
-def test_a_value_the_database_cannot_hold_is_one_line_not_a_traceback(run, cli_database, tmp_path):
+def test_a_longer_version_of_an_imported_file_adds_only_the_new_reports(
+    run, cli_database, tmp_path
+):
+    grids = write_grid_file(tmp_path / "g.geojson", geo_fault("B01")["input"]["grids"])
+    assert run("import", "grids", str(grids), "--level", "third", "--commit").exit_code == 0
+    first = tmp_path / "a.csv"
+    first.write_text("经度,纬度,上报时间\n116.395,39.905,2025-06-01 09:00\n")
+    assert run("import", "cases", str(first), "--commit").exit_code == 0
+    longer = tmp_path / "b.csv"
+    rows = [
+        "经度,纬度,上报时间",
+        "116.395,39.905,2025-06-01 09:00",
+        "116.405,39.915,2025-06-02 10:00",
+    ]
+    longer.write_bytes(("\r\n".join(rows) + "\r\n").encode())  # saved again on Windows
+    result = run("import", "cases", str(longer), "--commit")
+    assert result.exit_code == 0, result.output
+    assert "already stored (skipped): 1" in result.output
+    assert count(cli_database, "cases") == 2
+
+
+def test_hotline_column_names_are_understood_and_unused_columns_named(run, cli_database, tmp_path):
+    grids = write_grid_file(tmp_path / "g.geojson", geo_fault("B01")["input"]["grids"])
+    assert run("import", "grids", str(grids), "--level", "third", "--commit").exit_code == 0
+    path = tmp_path / "hotline.csv"
+    path.write_text(
+        "工单编号,经度,纬度,问题类型,问题描述,上报时间,处理状态,备注\n"
+        "GD-1,116.395,39.905,占道经营,早市占道,2025-06-01 09:00,处理中,无\n"
+    )
+    result = run("import", "cases", str(path), "--commit")
+    assert result.exit_code == 0, result.output
+    assert "columns not imported (no field takes them): 备注" in result.output
+    export = run("export", "cases")
+    row = next(csv.DictReader(io.StringIO(export.stdout)))
+    assert (row["external_id"], row["category"], row["description"], row["status"]) == (
+        "GD-1",
+        "占道经营",
+        "早市占道",
+        "处理中",
+    )
+
+
+def test_a_nul_character_refuses_its_row_only(run, cli_database, tmp_path):
     grids = write_grid_file(tmp_path / "g.geojson", geo_fault("B01")["input"]["grids"])
     assert run("import", "grids", str(grids), "--level", "third", "--commit").exit_code == 0
     path = tmp_path / "nul.csv"
-    path.write_bytes(b"id,lon,lat,category\nn1,116.395,39.905,a\x00b\n")
-    result = run("import", "cases", str(path), "--commit")
-    assert result.exit_code == 2
-    assert "nothing written" in result.output and "Traceback" not in result.output
-    assert count(cli_database, "cases") == 0
+    path.write_bytes(b"id,lon,lat,category\nn1,116.395,39.905,a\x00b\nn2,116.395,39.905,ok\n")
+    result = run("import", "cases", str(path), "--commit", "--skip-rejected")
+    assert result.exit_code == 0, result.output
+    assert "row 2" in result.output and "NUL" in result.output
+    assert count(cli_database, "cases") == 1

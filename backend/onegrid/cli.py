@@ -62,9 +62,15 @@ def db_status() -> None:
 
 
 @db_app.command("url")
-def db_url() -> None:
-    """Print the SQLAlchemy URL of the database (starting the embedded cluster if needed)."""
-    typer.echo(db_engine.resolve_database_url(get_settings(), log=lambda m: _err(m)))
+def db_url(
+    libpq: bool = typer.Option(False, "--libpq", help="plain postgresql:// form, for psql"),
+) -> None:
+    """Print the URL of the database (starting the embedded cluster if needed).
+
+    SQLAlchemy's form by default; `psql "$(onegrid db url --libpq)"` opens a shell.
+    """
+    url = db_engine.resolve_database_url(get_settings(), log=lambda m: _err(m))
+    typer.echo(url.replace("postgresql+psycopg://", "postgresql://", 1) if libpq else url)
 
 
 # --- imports and exports ----------------------------------------------------------------------

@@ -289,3 +289,10 @@ def test_times_in_the_future_or_before_1990_are_rejected(tmp_path):
     assert rows["external_id"].tolist() == ["ok"]
     reasons = {r.code: r.reason for r in rejected}
     assert "before 1990" in reasons["old"] and "future" in reasons["new"]
+
+
+def test_a_utf16_excel_text_file_gets_a_clear_hint(tmp_path):
+    path = tmp_path / "u16.csv"
+    path.write_text("lon\tlat\n116.4\t39.9\n", encoding="utf-16")
+    with pytest.raises(InvalidInput, match="UTF-16.*CSV UTF-8"):
+        read_all(path)

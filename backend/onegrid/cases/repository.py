@@ -86,7 +86,7 @@ def copy_into_staging(session: Session, frame: pd.DataFrame) -> int:
     return len(frame)
 
 
-def reject_existing_ids(session: Session) -> list[tuple[int, str]]:
+def remove_stored_ids(session: Session) -> list[tuple[int, str]]:
     """Rows whose external id is already stored: removed from staging and returned."""
     rows = session.execute(
         sa.text(

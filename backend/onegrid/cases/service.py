@@ -125,25 +125,25 @@ def import_cases(
     )
     staged = 0
     for chunk in chunks:
+        if chunk.ignored_columns and not report.warnings:
+            report.warnings.append(
+                "columns not imported (no field takes them): " + ", ".join(chunk.ignored_columns)
+            )
         report.rejected.extend(chunk.rejected)
         frame = chunk.rows
         report.read += len(frame) + len(chunk.rejected)
         staged += repo.copy_into_staging(session, _staging_frame(frame))
         progress(f"read {report.read:,} rows, staged {staged:,}, rejected {len(report.rejected):,}")
 
-    for row_no, external_id in repo.reject_existing_ids(session):
-        report.reject(
-            row_no,
-            f"case {external_id} is already stored",
-            field="external_id",
-            code=external_id,
-            row=row_no,
-        )
+    # Reports stored by an earlier import are skipped, not rejected: importing a file again,
+    # or a longer version of it, adds just what is new.
+    already_stored = repo.remove_stored_ids(session)
     progress(f"assigning {staged:,} cases to grids")
     grids_repo.ensure_bands(session, boundary_m)
     summary = repo.assign_staged(session)
     report.accepted = summary["cases"]
     report.summary = {
+        "already stored (skipped)": len(already_stored),
         "kept without location": summary["without_location"],
         "outside every grid": summary["outside_coverage"],
         f"on a boundary (within {boundary_m:g} m)": summary["on_boundary"],

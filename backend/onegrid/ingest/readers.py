@@ -55,12 +55,12 @@ MAX_ID_LENGTH = 100  # as the API allows
 CASE_FIELD_CANDIDATES: dict[str, tuple[str, ...]] = {
     "lon": ("lon", "lng", "longitude", "long", "x", "经度"),
     "lat": ("lat", "latitude", "y", "纬度"),
-    "external_id": ("external_id", "id", "case_id", "编号"),
-    "category": ("category", "type", "类别"),
-    "reported_at": ("reported_at", "opened", "created_at", "time", "上报时间"),
-    "description": ("description", "描述"),
-    "status": ("status", "状态"),
-    "source": ("source", "来源"),
+    "external_id": ("external_id", "id", "case_id", "编号", "工单编号", "工单号", "案件编号"),
+    "category": ("category", "type", "类别", "问题类型", "事件类型", "案件类型"),
+    "reported_at": ("reported_at", "opened", "created_at", "time", "上报时间", "受理时间"),
+    "description": ("description", "描述", "问题描述", "事件描述"),
+    "status": ("status", "状态", "处理状态", "办理状态"),
+    "source": ("source", "来源", "上报渠道"),
 }
 WKT_CANDIDATES = ("wkt", "geometry", "geom")
 _EMPTY_TOKENS = ("", "nan", "null", "none", "na", "n/a")
@@ -94,6 +94,7 @@ class CaseChunk:
     rows: pd.DataFrame
     rejected: list[Rejection]
     total_rows: int  # rows read so far, this chunk included
+    ignored_columns: tuple[str, ...] = ()  # columns of the file that no field takes
 
 
 CASE_COLUMNS = [
@@ -281,6 +282,12 @@ def _text_encoding(path: Path) -> str:
     """UTF-8 (with or without BOM) or, failing that, GBK (Excel's CSV in China)."""
     with path.open("rb") as handle:
         head = handle.read(_SNIFF_BYTES)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InvalidInput(
+            f"{path.name} is UTF-16 (Excel's 'Unicode text'): save it as 'CSV UTF-8' and "
+            "import that",
+            field="file",
+        )
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError:
@@ -748,12 +755,13 @@ def iter_case_chunks(
         lon_col, lat_col = _coordinate_columns(columns, lon_field, lat_field, path)
         mapping = _case_mapping(columns, options, path)
         used = list(dict.fromkeys([lon_col, lat_col, *(c for c in mapping.values() if c)]))
+        ignored = tuple(c for c in columns if c not in used)
         total = 0
         reader = _read_csv_text(path, usecols=used, chunksize=chunk_size)
         for frame in reader:
             lines = np.arange(total + 2, total + 2 + len(frame), dtype=np.int64)
             total += len(frame)
-            yield _case_chunk(
+            chunk = _case_chunk(
                 frame,
                 lines,
                 lon_col,
@@ -767,6 +775,8 @@ def iter_case_chunks(
                 True,
                 {},
             )
+            chunk.ignored_columns = ignored
+            yield chunk
         return
 
     features = _load_features(path, layer=layer, geometry="point")
@@ -858,6 +868,13 @@ def _case_chunk(
     where = np.full(n, None, dtype=object)
     for position, reason in errors.items():
         reasons[position], where[position] = reason, "geometry"
+
+    # PostgreSQL text cannot hold a NUL character: refuse the row, not the whole file.
+    for column in dict.fromkeys(c for c in mapping.values() if c and c in frame):
+        has_nul = frame[column].astype("string").str.contains("\x00", regex=False)
+        nul = has_nul.fillna(False).to_numpy(dtype=bool) & pd.isna(reasons)
+        reasons[nul] = "contains a NUL character"
+        where[nul] = column
 
     # Coordinates: the file's numbers, then WGS 84 for the rows that are usable.
     x, y, x_bad, y_bad, location_missing = _numbers(frame[lon_col], frame[lat_col])
