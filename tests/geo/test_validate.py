@@ -256,3 +256,8 @@ def test_check_lonlat_arrays_matches_the_scalar_check():
     reasons = check_lonlat_arrays(lons, lats)
     assert list(reasons) == [check_lonlat(x, y) for x, y in zip(lons, lats, strict=True)]
     assert reasons[0] is None
+
+
+def test_gauss_kruger_eastings_get_the_zone_crs_as_a_hint():
+    reason = check_lonlat(38467512.0, 3820000.0)
+    assert "zone 38" in reason and "EPSG:4526" in reason

@@ -344,7 +344,7 @@ def check_lonlat_arrays(lon: Any, lat: Any, extent: Extent | None = None) -> np.
             name, value, limit = ("longitude", x, 180) if lon_out[i] else ("latitude", y, 90)
             reasons[i] = f"{name} {fmt(value)} is outside [-{limit}, {limit}]"
             if abs(x) > 1000 or abs(y) > 1000:
-                reasons[i] += ": these look like projected metres; say which CRS (e.g. EPSG:3857)"
+                reasons[i] += _projected_hint(x)
         elif swapped_inside[i]:
             reasons[i] = (
                 f"latitude and longitude look swapped: ({fmt(x)} {fmt(y)}) is far "
@@ -360,3 +360,14 @@ def check_lonlat_arrays(lon: Any, lat: Any, extent: Extent | None = None) -> np.
 
 def _fmt_extent(extent: Sequence[float] | None) -> str:
     return "(" + " ".join(fmt(v) for v in extent or ()) + ")"
+
+
+def _projected_hint(x: float) -> str:
+    """Which projected CRS numbers like these usually come in, for the error message."""
+    zone = int(abs(x) // 1_000_000)
+    if 25 <= zone <= 45:  # a Gauss-Kruger easting with its 3-degree zone number in front
+        return (
+            f": these look like CGCS2000 3-degree Gauss-Kruger metres, zone {zone} "
+            f"(--crs EPSG:{4513 + zone - 25})"
+        )
+    return ": these look like projected metres; say which CRS (e.g. --crs EPSG:3857)"
