@@ -370,4 +370,4 @@ def _projected_hint(x: float) -> str:
             f": these look like CGCS2000 3-degree Gauss-Kruger metres, zone {zone} "
             f"(--crs EPSG:{4513 + zone - 25})"
         )
-    return ": these look like projected metres; say which CRS (e.g. --crs EPSG:3857)"
+    return ": these look like projected metres; say which CRS (e.g. EPSG:3857)"
