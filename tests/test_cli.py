@@ -40,6 +40,13 @@ def run(cli_database, monkeypatch):
     engine.dispose()
 
 
+@pytest.fixture
+def abcd(run, tmp_path):
+    """B01's four third-level grids, imported with the command line."""
+    grids = write_grid_file(tmp_path / "abcd.geojson", geo_fault("B01")["input"]["grids"])
+    assert run("import", "grids", str(grids), "--level", "third", "--commit").exit_code == 0
+
+
 def count(url: str, table: str) -> int:
     engine = make_engine(url)
     with engine.connect() as conn:
@@ -59,9 +66,9 @@ def test_import_is_a_dry_run_until_commit(run, cli_database, tmp_path):
     assert count(cli_database, "grids") == 4
 
 
-def test_case_import_lists_rejected_rows_and_exports_one_row_per_case(run, cli_database, tmp_path):
-    grids = write_grid_file(tmp_path / "g.geojson", geo_fault("B01")["input"]["grids"])
-    assert run("import", "grids", str(grids), "--level", "third", "--commit").exit_code == 0
+def test_case_import_lists_rejected_rows_and_exports_one_row_per_case(
+    abcd, run, cli_database, tmp_path
+):
     cases = tmp_path / "cases.csv"
     cases.write_text(
         "编号,经度,纬度,上报时间\n"
@@ -117,10 +124,8 @@ def test_an_unknown_export_format_leaves_the_output_file_alone(run, tmp_path):
 
 
 def test_a_longer_version_of_an_imported_file_adds_only_the_new_reports(
-    run, cli_database, tmp_path
+    abcd, run, cli_database, tmp_path
 ):
-    grids = write_grid_file(tmp_path / "g.geojson", geo_fault("B01")["input"]["grids"])
-    assert run("import", "grids", str(grids), "--level", "third", "--commit").exit_code == 0
     first = tmp_path / "a.csv"
     first.write_text("经度,纬度,上报时间\n116.395,39.905,2025-06-01 09:00\n")
     assert run("import", "cases", str(first), "--commit").exit_code == 0
@@ -137,9 +142,9 @@ def test_a_longer_version_of_an_imported_file_adds_only_the_new_reports(
     assert count(cli_database, "cases") == 2
 
 
-def test_hotline_column_names_are_understood_and_unused_columns_named(run, cli_database, tmp_path):
-    grids = write_grid_file(tmp_path / "g.geojson", geo_fault("B01")["input"]["grids"])
-    assert run("import", "grids", str(grids), "--level", "third", "--commit").exit_code == 0
+def test_hotline_column_names_are_understood_and_unused_columns_named(
+    abcd, run, cli_database, tmp_path
+):
     path = tmp_path / "hotline.csv"
     path.write_text(
         "工单编号,经度,纬度,问题类型,问题描述,上报时间,处理状态,备注\n"
@@ -158,9 +163,7 @@ def test_hotline_column_names_are_understood_and_unused_columns_named(run, cli_d
     )
 
 
-def test_a_nul_character_refuses_its_row_only(run, cli_database, tmp_path):
-    grids = write_grid_file(tmp_path / "g.geojson", geo_fault("B01")["input"]["grids"])
-    assert run("import", "grids", str(grids), "--level", "third", "--commit").exit_code == 0
+def test_a_nul_character_refuses_its_row_only(abcd, run, cli_database, tmp_path):
     path = tmp_path / "nul.csv"
     path.write_bytes(b"id,lon,lat,category\nn1,116.395,39.905,a\x00b\nn2,116.395,39.905,ok\n")
     result = run("import", "cases", str(path), "--commit", "--skip-rejected")

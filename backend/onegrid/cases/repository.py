@@ -10,7 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from onegrid.db.base import ASSIGNMENT_FIELDS
+from onegrid.db.base import ASSIGNMENT_COLUMNS, ASSIGNMENT_FROM_A
 from onegrid.grids import repository as grids_repo
 
 STAGING_TABLE = "case_import"
@@ -114,7 +114,6 @@ CASE_FIELDS = (
     "raw_crs",
     "location_note",
 )
-ASSIGNMENT_COLUMNS = ", ".join(ASSIGNMENT_FIELDS)
 
 STAGED_POINTS = f"""
     CREATE UNLOGGED TABLE case_points AS
@@ -129,7 +128,7 @@ ASSIGN_STAGED = f"""
            coalesce(s.status, 'reported') AS status,
            timestamptz 'epoch' + s.reported_us * interval '1 microsecond' AS reported_at, p.geom,
            s.raw_x, s.raw_y, s.raw_crs, s.location_note,
-           {", ".join("a." + f for f in ASSIGNMENT_FIELDS)}
+           {ASSIGNMENT_FROM_A}
     FROM {STAGING_TABLE} s
     LEFT JOIN case_hits h ON h.row_no = s.row_no
     LEFT JOIN case_near n ON n.row_no = s.row_no
@@ -207,7 +206,7 @@ INSERT_ONE = sa.text(
         INSERT INTO cases ({", ".join(CASE_FIELDS)}, {ASSIGNMENT_COLUMNS}, assigned_at)
         SELECT :external_id, :category, :category_code, :description, :source, 'reported',
                :reported_at, p.geom, :raw_x, :raw_y, :raw_crs, NULL,
-               {", ".join("a." + f for f in ASSIGNMENT_FIELDS)}, now()
+               {ASSIGNMENT_FROM_A}, now()
         FROM (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geom) p
         CROSS JOIN LATERAL grid_assignment(p.geom) a
         ON CONFLICT (external_id) DO NOTHING

@@ -47,3 +47,6 @@ ASSIGNMENT_FIELDS = (
     "nearest_grid_id",
     "nearest_m",
 )
+ASSIGNMENT_COLUMNS = ", ".join(ASSIGNMENT_FIELDS)
+# The same columns read from a grid_assignment() row aliased `a`.
+ASSIGNMENT_FROM_A = ", ".join(f"a.{f}" for f in ASSIGNMENT_FIELDS)

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from onegrid.db.base import ASSIGNMENT_FIELDS
+from onegrid.db.base import ASSIGNMENT_COLUMNS
 
 # The column of the case table that holds its grid of each level.
 CASE_GRID_COLUMN = {
@@ -484,7 +484,6 @@ def counts_by_level(session: Session) -> dict[str, int]:
 
 # --- assignment --------------------------------------------------------------------------
 
-ASSIGNMENT_COLUMNS = ", ".join(ASSIGNMENT_FIELDS)
 
 ASSIGN_POINT = sa.text(
     f"SELECT {ASSIGNMENT_COLUMNS} FROM grid_assignment(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))"

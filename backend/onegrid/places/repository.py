@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from onegrid.db.base import ASSIGNMENT_FIELDS
+from onegrid.db.base import ASSIGNMENT_COLUMNS, ASSIGNMENT_FROM_A
 
 INSERT_PLACES = sa.text(
     """
@@ -26,8 +26,8 @@ INSERT_PLACES = sa.text(
 ASSIGN_PLACES = sa.text(
     f"""
     UPDATE places pl SET
-        ({", ".join(ASSIGNMENT_FIELDS)}, assigned_at) =
-        (SELECT {", ".join("a." + f for f in ASSIGNMENT_FIELDS)}, now()
+        ({ASSIGNMENT_COLUMNS}, assigned_at) =
+        (SELECT {ASSIGNMENT_FROM_A}, now()
          FROM grid_assignment(ST_PointOnSurface(pl.geom)) a)
     WHERE pl.kind = :kind AND (pl.assigned_at IS NULL OR :all_rows)
     """
@@ -64,25 +64,3 @@ def existing_codes(session: Session, kind: str, codes: list[str]) -> set[str]:
         {"kind": kind, "codes": codes},
     )
     return {r.code for r in rows}
-
-
-def list_places(
-    session: Session, kind: str | None = None, limit: int = 5000
-) -> list[dict[str, Any]]:
-    where = "WHERE pl.kind = :kind" if kind else ""
-    rows = session.execute(
-        sa.text(
-            f"""
-            SELECT pl.id, pl.kind, pl.code, pl.name, pl.management_status, pl.properties,
-                   ST_AsGeoJSON(pl.geom, 7)::json AS geometry,
-                   g3.code AS third_code, gr.code AS responsible_code, pl.on_boundary,
-                   pl.outside_coverage
-            FROM places pl
-            LEFT JOIN grids g3 ON g3.id = pl.third_grid_id
-            LEFT JOIN grids gr ON gr.id = pl.responsible_grid_id
-            {where} ORDER BY pl.kind, pl.code NULLS LAST, pl.id LIMIT :limit
-            """
-        ),
-        {"kind": kind, "limit": limit},
-    )
-    return [dict(r._mapping) for r in rows]

@@ -13,12 +13,7 @@ export function createStatusLine(el) {
 
     /** Adds an error line the user can dismiss. */
     error(text) {
-      const item = h('li', { role: 'alert' }, h('span', {}, text), h('button', {
-        type: 'button',
-        class: 'og-status-dismiss',
-        'aria-label': '关闭提示',
-        onclick: () => item.remove(),
-      }, '×'));
+      const item = dismissable(text, { role: 'alert' });
       errors.appendChild(item);
       while (errors.children.length > 4) errors.firstElementChild.remove();
     },
@@ -26,14 +21,20 @@ export function createStatusLine(el) {
     /** A notice that replaces the previous one with the same key and fades after a while. */
     notice(key, text, { seconds = 20 } = {}) {
       errors.querySelector(`[data-key="${key}"]`)?.remove();
-      const item = h('li', { class: 'og-status-notice', dataset: { key } }, h('span', {}, text), h('button', {
-        type: 'button',
-        class: 'og-status-dismiss',
-        'aria-label': '关闭提示',
-        onclick: () => item.remove(),
-      }, '×'));
+      const item = dismissable(text, { class: 'og-status-notice', dataset: { key } });
       errors.appendChild(item);
       setTimeout(() => item.remove(), seconds * 1000);
     },
   };
+}
+
+/** A status line with a close button. */
+function dismissable(text, attrs) {
+  const item = h('li', attrs, h('span', {}, text), h('button', {
+    type: 'button',
+    class: 'og-status-dismiss',
+    'aria-label': '关闭提示',
+    onclick: () => item.remove(),
+  }, '×'));
+  return item;
 }
