@@ -12,7 +12,8 @@ One run, in a database of its own (``onegrid_bench`` on the same server):
    and times the product's import exactly as ``onegrid import cases FILE --commit`` runs it,
    in a child process whose peak RSS is the import's peak memory;
 3. times the baseline ``UPDATE cases_baseline ... FROM grids WHERE ST_Covers(...)`` (third
-   level only) on the same points, and the ratio;
+   level only) on the same points, and the ratio; then the storage floor: copying the
+   stored rows server-side into a table with the same indexes, which bounds any import;
 4. times single point lookups in SQL, and POST /api/cases on the real server (sequential
    p50/p99, then a sustained rate with several client threads), and reads the server's RSS.
 
@@ -529,6 +530,29 @@ def run_baseline(url: str) -> dict[str, Any]:
             "agree_with_product": agree[0], "compared": agree[1]}
 
 
+def run_storage_floor(url: str) -> dict[str, Any]:
+    """Only storing the product's final rows: no file, no parsing, no assignment.
+
+    ``INSERT INTO <copy of cases, same indexes> SELECT * FROM cases`` runs inside the server,
+    so it is cheaper than any import that has to store the rows. Any design's import +
+    assignment is slower than this, which bounds the best ratio reachable on this machine.
+    """
+    import psycopg
+
+    with psycopg.connect(libpq(url), autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS cases_floor")
+        conn.execute("CREATE TABLE cases_floor (LIKE cases INCLUDING ALL)")
+        indexes = conn.execute(
+            "SELECT count(*) FROM pg_indexes WHERE tablename = 'cases_floor'").fetchone()[0]
+        t = time.perf_counter()
+        with conn.transaction():
+            stored = conn.execute("INSERT INTO cases_floor SELECT * FROM cases").rowcount
+        seconds = time.perf_counter() - t
+        conn.execute("DROP TABLE cases_floor")
+    return {"rows": stored, "indexes": indexes, "seconds": seconds,
+            "rows_per_s": stored / seconds if seconds else None}
+
+
 # --- lookups and POST ----------------------------------------------------------------------------
 
 
@@ -797,6 +821,12 @@ def main() -> None:
             say(f"  {base['points']:,} points in {base['seconds']:.2f} s = "
                 f"{base['cases_per_s']:,.0f} cases/s; third grid agrees with the product for "
                 f"{base['agree_with_product']:,} of {base['compared']:,}")
+            say("storage floor: INSERT INTO a copy of cases (same indexes) SELECT * FROM cases:")
+            floor = run_storage_floor(url)
+            floor_ratio = floor["rows_per_s"] / base["cases_per_s"]
+            say(f"  {floor['rows']:,} rows, {floor['indexes']} indexes, in {floor['seconds']:.2f} s"
+                f" = {floor['rows_per_s']:,.0f} rows/s = {floor_ratio:.3f} x the baseline: no "
+                "import that stores its rows can beat this ratio here")
             ratio = cps / base["cases_per_s"]
             assign_ratio = (imp["accepted"] / imp["assign_s"]) / base["cases_per_s"]
             say(f"  ratio product / baseline = {ratio:.3f} (assignment statement alone: "
@@ -804,7 +834,8 @@ def main() -> None:
             runs.append({"cases": n, "csv": csv_info, "import": imp, "cases_per_s": cps,
                          "baseline": {k: v for k, v in base.items() if k != "plan"},
                          "baseline_cases_per_s": base["cases_per_s"], "ratio": ratio,
-                         "assign_only_ratio": assign_ratio})
+                         "assign_only_ratio": assign_ratio, "storage_floor": floor,
+                         "storage_floor_ratio": floor_ratio})
 
         say("point lookup in SQL (grid_assignment(pt), one connection, prepared):")
         lookup = sql_lookup_latency(url, random_points(street, 3200, args.seed + 7))
@@ -820,6 +851,8 @@ def main() -> None:
             "baseline_cases_per_s": round(last["baseline_cases_per_s"], 1),
             "ratio": round(last["ratio"], 3),
             "assign_only_ratio": round(last["assign_only_ratio"], 3),
+            "storage_floor_rows_per_s": round(last["storage_floor"]["rows_per_s"], 1),
+            "storage_floor_ratio": round(last["storage_floor_ratio"], 3),
             "post_p50_ms": round(post["sequential"]["p50_ms"], 3),
             "post_p99_ms": round(post["sequential"]["p99_ms"], 3),
             "post_per_s": round(post["sustained"]["per_s"], 1),
