@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from tests.helpers import FakeClock
 
 from onegrid.db import engine as db_engine
 from onegrid.settings import Settings
@@ -80,10 +81,18 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-def client(settings: Settings, session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
+def clock() -> FakeClock:
+    """The app's clock in tests: real time until a test sets or advances it."""
+    return FakeClock()
+
+
+@pytest.fixture
+def client(
+    settings: Settings, session_factory: sessionmaker[Session], clock: FakeClock
+) -> Iterator[TestClient]:
     from onegrid.main import create_app
 
-    app = create_app(settings)
+    app = create_app(settings, clock=clock)
     app.state.session_factory = session_factory
     with TestClient(app) as c:
         yield c

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import shapely
@@ -49,3 +50,24 @@ def load_grids(session: Session, tmp_path: Path, level: str, grids: dict[str, st
     assert not report.rejected, [r.describe() for r in report.rejected]
     grids_service.write_grids(session, level)
     return report
+
+
+class FakeClock:
+    """A settable clock for the app (create_app(clock=...)): real time until set."""
+
+    def __init__(self) -> None:
+        self.fixed: datetime | None = None
+
+    def __call__(self) -> datetime:
+        from onegrid.cases.deadlines import TIME_ZONE
+
+        return self.fixed or datetime.now(TIME_ZONE)
+
+    def set(self, iso: str) -> datetime:
+        self.fixed = datetime.fromisoformat(iso)
+        assert self.fixed.tzinfo is not None, "give the offset, e.g. +08:00"
+        return self.fixed
+
+    def advance(self, **delta: float) -> datetime:
+        self.fixed = self() + timedelta(**delta)
+        return self.fixed

@@ -155,12 +155,13 @@ def test_hotline_column_names_are_understood_and_unused_columns_named(
     assert "columns not imported (no field takes them): 备注" in result.output
     export = run("export", "cases")
     row = next(csv.DictReader(io.StringIO(export.stdout)))
-    assert (row["external_id"], row["category"], row["description"], row["status"]) == (
-        "GD-1",
-        "占道经营",
-        "早市占道",
-        "处理中",
-    )
+    assert (
+        row["external_id"],
+        row["category"],
+        row["description"],
+        row["status"],
+        row["source_status"],
+    ) == ("GD-1", "占道经营", "早市占道", "reported", "处理中")
 
 
 def test_a_nul_character_refuses_its_row_only(abcd, run, cli_database, tmp_path):

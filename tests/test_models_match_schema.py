@@ -5,12 +5,15 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from onegrid.cases.models import Case
+from onegrid.cases.models import Attachment, Case, CaseCategory, CaseEvent, IdempotencyKey
 from onegrid.grids.models import Grid
 from onegrid.places.models import Place
+from onegrid.units.models import Unit
 
 
-@pytest.mark.parametrize("model", [Grid, Case, Place])
+@pytest.mark.parametrize(
+    "model", [Grid, Case, Place, CaseEvent, Attachment, IdempotencyKey, CaseCategory, Unit]
+)
 def test_model_columns_are_the_migrated_columns(session, model):
     table = model.__table__.name
     migrated = set(

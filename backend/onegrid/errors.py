@@ -60,6 +60,14 @@ class Conflict(OneGridError):
     """The request clashes with what is stored (duplicate code, topology rule)."""
 
 
+class TransitionNotAllowed(Conflict):
+    """A workflow move the case's state or the actor's role does not allow."""
+
+
+class StaleVersion(Conflict):
+    """Someone else changed the case since the version the request was based on."""
+
+
 class TopologyError(Conflict):
     """A grid would break the hierarchy: outside its parent, or overlapping a sibling."""
 

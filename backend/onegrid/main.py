@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
@@ -15,17 +16,22 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from onegrid import __version__
 from onegrid.api.limits import BodySizeLimit
+from onegrid.cases.deadlines import TIME_ZONE, WorkCalendar
 from onegrid.cases.router import router as cases_router
 from onegrid.db.engine import make_engine, resolve_database_url, session_factory
 from onegrid.errors import OneGridError, http_status_for
 from onegrid.grids import repository as grids_repo
 from onegrid.grids.router import router as grids_router
 from onegrid.settings import Settings, get_settings
+from onegrid.units.router import router as units_router
 
 log = logging.getLogger("onegrid")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, clock: Callable[[], datetime] | None = None
+) -> FastAPI:
+    """The app; `clock` replaces the wall clock (tests walk deadlines through time)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -52,6 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
+    app.state.clock = clock or (lambda: datetime.now(TIME_ZONE))
+    app.state.calendar = WorkCalendar.load(settings.work_calendar_file, settings.work_hours)
 
     @app.exception_handler(OneGridError)
     async def domain_error(_: Request, exc: OneGridError) -> JSONResponse:
@@ -102,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(grids_router)
     app.include_router(cases_router)
+    app.include_router(units_router)
 
     @app.get("/api/config", tags=["map"])
     def map_config() -> dict:

@@ -25,6 +25,18 @@ class Settings(BaseSettings):
     # A fix this close to another grid's edge may belong to either.
     on_boundary_m: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] = 5.0
 
+    # Workflow: working hours and the holiday file of the work calendar (deadlines.py), the
+    # limits of steps whose category does not set one, and duplicate suggestions.
+    work_hours: str = "08:30-12:00,13:30-17:30"
+    work_calendar_file: Path | None = None  # default: the packaged national calendar
+    default_file_limit: str = "30min"
+    urgent_file_limit: str = "10min"
+    default_handle_limit: str = "3wd"
+    default_verify_limit: str = "1h"
+    close_limit: str = "1wd"
+    duplicate_radius_m: Annotated[float, Field(gt=0, le=5000, allow_inf_nan=False)] = 50.0
+    duplicate_window_h: Annotated[float, Field(gt=0, le=24 * 365, allow_inf_nan=False)] = 72.0
+
     # Map page
     tile_url: str | None = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     tile_attribution: str = "© OpenStreetMap contributors"
@@ -36,7 +48,9 @@ class Settings(BaseSettings):
     import_chunk_rows: int = 100_000
 
     # HTTP
-    max_body_bytes: int = 1_000_000  # a report is a few hundred bytes; photos come later
+    max_body_bytes: int = 1_000_000  # a report is a few hundred bytes
+    max_upload_bytes: int = 10_000_000  # a phone photo
+    upload_dir: Path = PROJECT_ROOT / "var" / "uploads"
 
     frontend_dir: Path = PROJECT_ROOT / "frontend"
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Header, Query, Request
 from sqlalchemy.orm import Session
 
+from onegrid.auth.actor import ROLES, Actor
+from onegrid.cases.deadlines import WorkCalendar
 from onegrid.errors import InvalidInput
 from onegrid.settings import Settings
 
@@ -21,6 +24,39 @@ def get_session(request: Request) -> Iterator[Session]:
 
 def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
+
+
+def current_time(request: Request) -> datetime:
+    """Now, from the app's clock (tests set one to walk deadlines through time)."""
+    return request.app.state.clock()
+
+
+def work_calendar(request: Request) -> WorkCalendar:
+    return request.app.state.calendar
+
+
+def current_actor(
+    x_onegrid_user: Annotated[str, Header(min_length=1, max_length=100)],
+    x_onegrid_role: Annotated[str, Header()],
+    x_onegrid_unit: Annotated[str | None, Header(max_length=100)] = None,
+) -> Actor:
+    """The acting person, declared in headers until sign-in with tokens replaces them."""
+    if x_onegrid_role not in ROLES:
+        raise InvalidInput(
+            f"unknown role {x_onegrid_role!r}; roles are {', '.join(ROLES)}",
+            field="X-OneGrid-Role",
+        )
+    return Actor(name=x_onegrid_user.strip(), role=x_onegrid_role, unit_code=x_onegrid_unit)
+
+
+def optional_actor(
+    x_onegrid_user: Annotated[str | None, Header(max_length=100)] = None,
+    x_onegrid_role: Annotated[str | None, Header()] = None,
+    x_onegrid_unit: Annotated[str | None, Header(max_length=100)] = None,
+) -> Actor | None:
+    if not x_onegrid_user or not x_onegrid_role:
+        return None
+    return current_actor(x_onegrid_user, x_onegrid_role, x_onegrid_unit)
 
 
 def parse_bbox(
@@ -55,4 +91,8 @@ def parse_bbox(
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+ClockDep = Annotated[datetime, Depends(current_time)]
+CalendarDep = Annotated[WorkCalendar, Depends(work_calendar)]
+ActorDep = Annotated[Actor, Depends(current_actor)]
+OptionalActorDep = Annotated[Actor | None, Depends(optional_actor)]
 BBoxDep = Annotated[tuple[float, float, float, float] | None, Depends(parse_bbox)]

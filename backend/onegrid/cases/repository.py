@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from onegrid.cases import workflow
 from onegrid.db.base import ASSIGNMENT_COLUMNS, ASSIGNMENT_FROM_A
 from onegrid.grids import repository as grids_repo
 
@@ -121,11 +123,23 @@ STAGED_POINTS = f"""
     FROM {STAGING_TABLE} WHERE lon IS NOT NULL AND lat IS NOT NULL
 """
 
+# A file's own status words are kept in properties.source_status; the workflow state is
+# the word itself when it is one, closed for the usual "closed" words, else reported.
+WORKFLOW_STATES = ", ".join(f"'{s}'" for s in workflow.STATUSES)
+STATUS_FROM_FILE = f"""CASE WHEN s.status IS NULL THEN 'reported'
+         WHEN s.status IN ({WORKFLOW_STATES}) THEN s.status
+         WHEN lower(btrim(s.status)) IN ({", ".join(f"'{w}'" for w in workflow.CLOSED_WORDS)})
+         THEN 'closed'
+         ELSE 'reported' END"""
+
 # The decision itself is assignment_from(), the function single reports use too.
 ASSIGN_STAGED = f"""
     CREATE UNLOGGED TABLE case_assigned AS
     SELECT s.external_id, s.category, s.category_code, s.description, s.source,
-           coalesce(s.status, 'reported') AS status,
+           {STATUS_FROM_FILE} AS status,
+           CASE WHEN s.status IS NOT NULL AND s.status NOT IN ({WORKFLOW_STATES})
+                THEN jsonb_build_object('source_status', s.status) ELSE '{{}}' END
+               AS properties,
            timestamptz 'epoch' + s.reported_us * interval '1 microsecond' AS reported_at, p.geom,
            s.raw_x, s.raw_y, s.raw_crs, s.location_note,
            {ASSIGNMENT_FROM_A}
@@ -139,8 +153,8 @@ ASSIGN_STAGED = f"""
 """
 
 INSERT_ASSIGNED = f"""
-    INSERT INTO cases ({", ".join(CASE_FIELDS)}, {ASSIGNMENT_COLUMNS}, assigned_at)
-    SELECT {", ".join(CASE_FIELDS)}, {ASSIGNMENT_COLUMNS}, now()
+    INSERT INTO cases ({", ".join(CASE_FIELDS)}, properties, {ASSIGNMENT_COLUMNS}, assigned_at)
+    SELECT {", ".join(CASE_FIELDS)}, properties, {ASSIGNMENT_COLUMNS}, now()
     FROM case_assigned
 """
 
@@ -186,8 +200,14 @@ CASE_SELECT = """
            gm.code AS micro_code, gd.code AS dedicated_code,
            gr.code AS responsible_code, gr.level AS responsible_level, gr.name AS responsible_name,
            c.assignment_rule, c.on_boundary, c.outside_coverage,
-           gn.code AS nearest_code, c.nearest_m
+           gn.code AS nearest_code, c.nearest_m,
+           c.version, c.urgent, c.reporter, c.unit_code, u.name AS unit_name, c.dispatch_rule,
+           c.step, c.step_basis, c.step_started_at, c.step_length_s, c.warn_at, c.due_at,
+           c.parked_from, c.parked_remaining_s, c.extension_requested, c.filed_at,
+           c.dispatched_at, c.reported_back_at, c.closed_at, c.late_steps, c.rework_count,
+           c.extension_count, c.escalated, c.satisfaction, c.merged_into, c.properties
     FROM {source} c
+    LEFT JOIN units u ON u.code = c.unit_code
     LEFT JOIN grids gs ON gs.id = c.street_grid_id
     LEFT JOIN grids g2 ON g2.id = c.second_grid_id
     LEFT JOIN grids g3 ON g3.id = c.third_grid_id
@@ -198,19 +218,36 @@ CASE_SELECT = """
 """
 CASES = CASE_SELECT.format(source="cases")
 
-# One new case: insert, assign and read back with the grid codes in a single statement and
-# one round trip (the phone waits for this).
+# One new case: insert, assign, write its first event and read it back with the grid codes,
+# in a single statement and one round trip (the phone waits for this).
+WORKFLOW_FIELDS = (
+    "urgent",
+    "reporter",
+    "step",
+    "step_basis",
+    "step_started_at",
+    "step_length_s",
+    "warn_at",
+    "due_at",
+)
 INSERT_ONE = sa.text(
     f"""
     WITH new_case AS (
-        INSERT INTO cases ({", ".join(CASE_FIELDS)}, {ASSIGNMENT_COLUMNS}, assigned_at)
+        INSERT INTO cases ({", ".join(CASE_FIELDS)}, {ASSIGNMENT_COLUMNS}, assigned_at,
+                           {", ".join(WORKFLOW_FIELDS)})
         SELECT :external_id, :category, :category_code, :description, :source, 'reported',
                :reported_at, p.geom, :raw_x, :raw_y, :raw_crs, NULL,
-               {ASSIGNMENT_FROM_A}, now()
+               {ASSIGNMENT_FROM_A}, now(), {", ".join(":" + f for f in WORKFLOW_FIELDS)}
         FROM (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geom) p
         CROSS JOIN LATERAL grid_assignment(p.geom) a
         ON CONFLICT (external_id) DO NOTHING
         RETURNING *
+    ), first_event AS (
+        INSERT INTO case_events (case_id, seq, action, from_status, to_status, actor, role,
+                                 unit_code, at, note, data)
+        SELECT id, 1, 'report', NULL, 'reported', :actor, :role, :actor_unit, :now,
+               description, jsonb_build_object('source', source)
+        FROM new_case
     )
     {CASE_SELECT.format(source="new_case")}
     """
@@ -221,6 +258,159 @@ def insert_one(session: Session, values: dict[str, Any]) -> dict[str, Any] | Non
     """The stored case with its grid codes, or None when the external id is taken."""
     row = session.execute(INSERT_ONE, values).first()
     return dict(row._mapping) if row else None
+
+
+# --- workflow -------------------------------------------------------------------------------
+
+
+def lock_case(session: Session, case_id: int) -> dict[str, Any] | None:
+    """The case row, locked until the transaction ends: concurrent moves queue up here."""
+    row = session.execute(
+        sa.text("SELECT * FROM cases WHERE id = :id FOR UPDATE"), {"id": case_id}
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+def update_case(session: Session, case_id: int, version: int, changes: dict[str, Any]) -> bool:
+    """Apply `changes` if the case is still at `version`; the version goes up by one."""
+    assignments = [f"{column} = :{column}" for column in changes] + ["version = version + 1"]
+    result = session.execute(
+        sa.text(
+            f"UPDATE cases SET {', '.join(assignments)}"
+            " WHERE id = :case_id AND version = :expected_version"
+        ),
+        {**changes, "case_id": case_id, "expected_version": version},
+    )
+    return cast(sa.CursorResult, result).rowcount == 1
+
+
+INSERT_EVENT = sa.text(
+    """
+    INSERT INTO case_events (case_id, seq, action, from_status, to_status, actor, role,
+                             unit_code, at, note, data, late)
+    SELECT :case_id, coalesce(max(seq), 0) + 1, :action, :from_status, :to_status, :actor,
+           :role, :unit_code, :at, :note, CAST(:data AS jsonb), :late
+    FROM case_events WHERE case_id = :case_id
+    RETURNING id, seq
+    """
+)
+
+
+def insert_event(session: Session, event: dict[str, Any]) -> int:
+    return int(session.execute(INSERT_EVENT, event).one().id)
+
+
+def list_events(session: Session, case_id: int) -> list[dict[str, Any]]:
+    rows = session.execute(
+        sa.text(
+            """
+            SELECT e.id, e.seq, e.action, e.from_status, e.to_status, e.actor, e.role,
+                   e.unit_code, e.at, e.note, e.data, e.late,
+                   coalesce((SELECT array_agg(a.id ORDER BY a.id) FROM attachments a
+                             WHERE a.event_id = e.id), '{}') AS attachments
+            FROM case_events e WHERE e.case_id = :id ORDER BY e.seq
+            """
+        ),
+        {"id": case_id},
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def link_attachments(session: Session, case_id: int, event_id: int, ids: list[int]) -> int:
+    """Attach uploaded files of this case, not yet on an event, to `event_id`."""
+    result = session.execute(
+        sa.text(
+            """
+            UPDATE attachments SET event_id = :event_id
+            WHERE case_id = :case_id AND event_id IS NULL AND id = ANY(:ids)
+            """
+        ),
+        {"event_id": event_id, "case_id": case_id, "ids": ids},
+    )
+    return cast(sa.CursorResult, result).rowcount or 0
+
+
+# Same category, open, within a radius in metres (on the spheroid, never degrees) and a time
+# window before or after the report.
+POSSIBLE_DUPLICATES = sa.text(
+    """
+    SELECT d.id, d.external_id, d.category, d.category_code, d.status, d.reported_at,
+           ST_Distance(d.geom::geography, c.geom::geography) AS distance_m
+    FROM cases c
+    JOIN cases d ON d.id <> c.id
+        AND d.status NOT IN ('closed', 'evaluated', 'voided', 'merged')
+        AND ST_DWithin(d.geom::geography, c.geom::geography, :radius_m)
+        AND (d.category_code = c.category_code
+             OR (c.category_code IS NULL AND d.category_code IS NULL
+                 AND d.category = c.category))
+        AND d.reported_at BETWEEN c.reported_at - :window AND c.reported_at + :window
+    WHERE c.id = :case_id AND c.geom IS NOT NULL
+    ORDER BY distance_m, d.id
+    LIMIT 20
+    """
+)
+
+
+def possible_duplicates(
+    session: Session, case_id: int, radius_m: float, window_h: float
+) -> list[dict[str, Any]]:
+    rows = session.execute(
+        POSSIBLE_DUPLICATES,
+        {"case_id": case_id, "radius_m": radius_m, "window": timedelta(hours=window_h)},
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def lock_idempotency_key(session: Session, key: str) -> dict[str, Any] | None:
+    """Serialise requests with the same key, then return what the first one stored."""
+    session.execute(
+        sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 7))"), {"key": key}
+    )
+    row = session.execute(
+        sa.text("SELECT request_sha256, case_id FROM idempotency_keys WHERE key = :key"),
+        {"key": key},
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+def store_idempotency_key(session: Session, key: str, request_sha256: str, case_id: int) -> None:
+    session.execute(
+        sa.text(
+            "INSERT INTO idempotency_keys (key, request_sha256, case_id)"
+            " VALUES (:key, :sha, :case_id)"
+        ),
+        {"key": key, "sha": request_sha256, "case_id": case_id},
+    )
+
+
+# Open cases whose running step is overdue (red) or at least 80 % used (yellow) at :at.
+DEADLINE_WATCH = (
+    CASE_SELECT.format(source="cases")
+    + """
+    WHERE c.due_at IS NOT NULL AND c.status NOT IN ('parked', 'closed', 'evaluated', 'voided',
+                                                    'merged')
+      AND c.warn_at <= :at {filters}
+    ORDER BY c.due_at, c.id
+    LIMIT :limit
+"""
+)
+
+
+def deadline_watch(
+    session: Session, at: datetime, filters: dict[str, Any], limit: int
+) -> list[dict[str, Any]]:
+    where = []
+    params: dict[str, Any] = {"at": at, "limit": limit}
+    if filters.get("grid_column"):
+        where.append(f"c.{filters['grid_column']} IN (SELECT id FROM grids WHERE code = :grid)")
+        params["grid"] = filters["grid"]
+    if filters.get("unit"):
+        where.append("c.unit_code = :unit")
+        params["unit"] = filters["unit"]
+    if filters.get("overdue_only"):
+        where.append("c.due_at < :at")
+    sql = DEADLINE_WATCH.format(filters="".join(f" AND {w}" for w in where))
+    return [dict(r._mapping) for r in session.execute(sa.text(sql), params)]
 
 
 def get_case(session: Session, case_id: int) -> dict[str, Any] | None:

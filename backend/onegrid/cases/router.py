@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Header, Path, Query, Response, status
 
-from onegrid.api.deps import BBoxDep, SessionDep, SettingsDep
-from onegrid.cases import service
-from onegrid.cases.schemas import CaseCreate, CaseFeatureCollection, CaseRead, PointLookup
+from onegrid.api.deps import (
+    ActorDep,
+    BBoxDep,
+    CalendarDep,
+    ClockDep,
+    OptionalActorDep,
+    SessionDep,
+    SettingsDep,
+)
+from onegrid.cases import service, workflow
+from onegrid.cases.schemas import (
+    CaseCreate,
+    CaseEventRead,
+    CaseFeatureCollection,
+    CaseRead,
+    CaseTransition,
+    PointLookup,
+    PossibleDuplicate,
+)
 
 router = APIRouter(prefix="/api", tags=["cases"])
 
@@ -38,14 +55,121 @@ def list_cases(
 
 
 @router.get("/cases/{case_id}", response_model=CaseRead)
-def get_case(case_id: int, session: SessionDep) -> dict:
-    return service.get_case(session, case_id)
+def get_case(case_id: int, session: SessionDep, calendar: CalendarDep, now: ClockDep) -> dict:
+    """One case with its deadline light (green, yellow, red) and the moves open to it."""
+    return service.view_case(session, case_id, calendar=calendar, now=now)
 
 
 @router.post("/cases", response_model=CaseRead, status_code=status.HTTP_201_CREATED)
-def create_case(body: CaseCreate, session: SessionDep, settings: SettingsDep) -> dict:
-    """Report a case; it is assigned to one grid per level before the answer."""
-    return service.create_case(session, body.model_dump())
+def create_case(
+    body: CaseCreate,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    calendar: CalendarDep,
+    now: ClockDep,
+    reporter: OptionalActorDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=8,
+            max_length=200,
+            description="the same key on a retry returns the case created the first time",
+        ),
+    ] = None,
+) -> dict:
+    """Report a case; it is assigned to one grid per level, and its filing clock starts."""
+    case, replayed = service.create_case(
+        session,
+        body.model_dump(),
+        now=now,
+        calendar=calendar,
+        settings=settings,
+        reporter=reporter,
+        idempotency_key=idempotency_key,
+    )
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return case
+
+
+@router.post("/cases/{case_id}/actions/{action}", response_model=CaseRead)
+def act_on_case(
+    case_id: int,
+    action: Annotated[str, Path(description="see GET /api/workflow")],
+    body: CaseTransition,
+    session: SessionDep,
+    settings: SettingsDep,
+    calendar: CalendarDep,
+    now: ClockDep,
+    actor: ActorDep,
+) -> dict:
+    """Move a case one step (立案, 派遣, 反馈, 核查, 结案 ...); 409 names the allowed moves."""
+    return service.transition_case(
+        session,
+        case_id,
+        action,
+        body.model_dump(),
+        actor=actor,
+        now=now,
+        calendar=calendar,
+        settings=settings,
+    )
+
+
+@router.get("/cases/{case_id}/events", response_model=list[CaseEventRead])
+def case_events(case_id: int, session: SessionDep) -> list[dict]:
+    """The case's history: every transition, oldest first."""
+    return service.case_history(session, case_id)
+
+
+@router.get("/cases/{case_id}/duplicates", response_model=list[PossibleDuplicate])
+def case_duplicates(case_id: int, session: SessionDep, settings: SettingsDep) -> list[dict]:
+    """Open cases of the same category within the duplicate radius (metres) and window."""
+    service.get_case(session, case_id)
+    return service.possible_duplicates(session, case_id, settings)
+
+
+@router.get("/deadlines", response_model=list[CaseRead])
+def deadline_watch(
+    session: SessionDep,
+    calendar: CalendarDep,
+    now: ClockDep,
+    grid: Annotated[str | None, Query(description="code of a grid at any level")] = None,
+    unit: Annotated[str | None, Query(max_length=100)] = None,
+    overdue_only: bool = False,
+    as_of: Annotated[datetime | None, Query(description="default: now")] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> list[dict]:
+    """Cases overdue (red) or with at least 80 % of their step's time used (yellow)."""
+    return service.deadline_watch(
+        session,
+        calendar=calendar,
+        at=as_of or now,
+        grid=grid,
+        unit=unit,
+        overdue_only=overdue_only,
+        limit=limit,
+    )
+
+
+@router.get("/workflow")
+def workflow_table() -> dict:
+    """The state machine: states, and for each action the moves, roles and required fields."""
+    return {
+        "statuses": workflow.STATUS_NAMES,
+        "actions": [
+            {
+                "action": t.action,
+                "name": t.name,
+                "moves": dict(t.moves),
+                "roles": sorted(t.roles),
+                "requires": list(t.requires),
+                "own_unit_only": t.own_unit_only,
+            }
+            for t in workflow.TRANSITIONS.values()
+        ],
+    }
 
 
 @router.get("/lookup", response_model=PointLookup)

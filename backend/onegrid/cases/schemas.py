@@ -20,9 +20,31 @@ class CaseCreate(BaseModel):
     category: str | None = Field(None, max_length=200)
     category_code: str | None = Field(None, max_length=20)
     description: str | None = Field(None, max_length=5000)
-    source: str | None = Field(None, max_length=50)
+    source: str | None = Field(
+        None,
+        max_length=50,
+        description="grid_patrol (default), resident_wechat, property_company, hotline_12345,"
+        " camera_sensor or enterprise_service",
+    )
     reported_at: AwareDatetime | None = None
     external_id: str | None = Field(None, max_length=100)
+    urgent: bool | None = Field(None, description="default: the category's own setting")
+
+
+class Deadline(BaseModel):
+    light: Literal["green", "yellow", "red"]
+    time_used: float = Field(description="share of the step's limit used (1.0 = due now)")
+    remaining_s: float = Field(description="step time left, in the step's basis; < 0 overdue")
+    clock_stopped: bool
+
+
+class PossibleDuplicate(BaseModel):
+    id: int
+    external_id: str
+    category: str | None
+    status: str
+    reported_at: datetime | None
+    distance_m: float
 
 
 class CaseRead(BaseModel):
@@ -54,6 +76,63 @@ class CaseRead(BaseModel):
     outside_coverage: bool
     nearest_code: str | None
     nearest_m: float | None
+    # Workflow
+    version: int = 1
+    status_name: str | None = None
+    allowed_actions: list[str] = []
+    urgent: bool = False
+    reporter: str | None = None
+    unit_code: str | None = None
+    unit_name: str | None = None
+    dispatch_rule: str | None = None
+    step: str | None = None
+    step_started_at: datetime | None = None
+    due_at: datetime | None = None
+    deadline: Deadline | None = None
+    extension_requested: str | None = None
+    filed_at: datetime | None = None
+    dispatched_at: datetime | None = None
+    reported_back_at: datetime | None = None
+    closed_at: datetime | None = None
+    late_steps: int = 0
+    rework_count: int = 0
+    extension_count: int = 0
+    escalated: bool = False
+    satisfaction: int | None = None
+    merged_into: int | None = None
+    possible_duplicates: list[PossibleDuplicate] | None = None
+
+
+class CaseTransition(BaseModel):
+    """One workflow move. `version` is the case version the actor saw (optimistic locking);
+    the other fields are what the action needs (GET /api/workflow lists them)."""
+
+    version: int = Field(ge=1)
+    note: str | None = Field(None, max_length=5000)
+    reason: str | None = Field(None, max_length=2000)
+    verdict: Literal["passed", "failed"] | None = None
+    satisfaction: int | None = Field(None, ge=1, le=5)
+    report_valid: bool | None = None
+    extension: str | None = Field(None, max_length=20, description="e.g. 2wd, 4h, 30min")
+    unit_code: str | None = Field(None, max_length=100, description="dispatch to this unit")
+    into: int | None = Field(None, ge=1, description="merge into this case")
+    attachments: list[int] = Field(default_factory=list, max_length=20)
+
+
+class CaseEventRead(BaseModel):
+    id: int
+    seq: int
+    action: str
+    from_status: str | None
+    to_status: str
+    actor: str
+    role: str
+    unit_code: str | None
+    at: datetime
+    note: str | None
+    data: dict[str, Any]
+    late: bool
+    attachments: list[int]
 
 
 class CaseFeatureCollection(BaseModel):

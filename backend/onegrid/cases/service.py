@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterator
@@ -15,7 +16,10 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from onegrid.auth.actor import Actor
 from onegrid.cases import repository as repo
+from onegrid.cases import step_clock, workflow
+from onegrid.cases.deadlines import TimeLimit, WorkCalendar
 from onegrid.db.base import LEVELS
 from onegrid.errors import (
     CaseNotFound,
@@ -23,12 +27,17 @@ from onegrid.errors import (
     GridNotFound,
     InvalidCoordinates,
     InvalidInput,
+    StaleVersion,
+    TransitionNotAllowed,
 )
 from onegrid.geo import crs as geo_crs
 from onegrid.geo.validate import check_lonlat
 from onegrid.grids import repository as grids_repo
 from onegrid.ingest import readers
 from onegrid.ingest.report import ImportReport
+from onegrid.settings import Settings
+from onegrid.units import repository as units_repo
+from onegrid.units import service as units_service
 
 Progress = Callable[[str], None]
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -61,6 +70,7 @@ EXPORT_COLUMNS = (
     "description",
     "source",
     "status",
+    "source_status",
     "reported_at",
     "raw_x",
     "raw_y",
@@ -189,10 +199,42 @@ def normalise_point(lon: Any, lat: Any, crs: str | None) -> tuple[float, float, 
     return wgs_lon, wgs_lat, spec.name
 
 
-def create_case(session: Session, data: dict[str, Any]) -> dict[str, Any]:
-    """Store one reported case and assign it to its grids in one statement."""
+SOURCES = {
+    "grid_patrol": "网格巡查",
+    "resident_wechat": "居民(微信)",
+    "property_company": "物业公司",
+    "hotline_12345": "12345热线",
+    "camera_sensor": "视频/感知设备",
+    "enterprise_service": "企业服务",
+}
+
+
+def create_case(
+    session: Session,
+    data: dict[str, Any],
+    *,
+    now: datetime,
+    calendar: WorkCalendar,
+    settings: Settings,
+    reporter: Actor | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Store one reported case, assigned and with its first step's clock running.
+
+    Returns the case and whether it is a replay: a retried request with the same
+    idempotency key gets the case the first request created, never a second one.
+    """
+    if idempotency_key is not None:
+        fingerprint = _request_fingerprint(data)
+        earlier = repo.lock_idempotency_key(session, idempotency_key)
+        if earlier is not None:
+            if earlier["request_sha256"] != fingerprint:
+                raise Conflict(
+                    f"Idempotency-Key {idempotency_key!r} was used for a different report",
+                    field="Idempotency-Key",
+                )
+            return view_case(session, earlier["case_id"], calendar=calendar, now=now), True
     lon, lat, crs_name = normalise_point(data.get("lon"), data.get("lat"), data.get("crs"))
-    now = datetime.now(BEIJING)
     reported_at = data.get("reported_at") or now
     if reported_at.tzinfo is None:
         raise InvalidInput(
@@ -204,19 +246,37 @@ def create_case(session: Session, data: dict[str, Any]) -> dict[str, Any]:
             f"reported_at {reported_at.isoformat()} is in the future or before 1990",
             field="reported_at",
         )
+    source = data.get("source") or "grid_patrol"
+    if source not in SOURCES:
+        raise InvalidInput(
+            f"unknown source {source!r}; sources are {', '.join(SOURCES)}", field="source"
+        )
+    category = _category(session, data.get("category_code"))
+    urgent = data.get("urgent")
+    if urgent is None:
+        urgent = bool(category and category["urgent"])
+    clock = step_clock.start(
+        calendar, "file", step_limit(settings, category, "file", urgent), reported_at, urgent
+    )
     values = {
-        "external_id": data.get("external_id")
-        or f"W{datetime.now(BEIJING):%Y%m%d}-{uuid.uuid4().hex[:10]}",
-        "category": data.get("category"),
+        "external_id": data.get("external_id") or f"W{now:%Y%m%d}-{uuid.uuid4().hex[:10]}",
+        "category": data.get("category") or (category["name"] if category else None),
         "category_code": data.get("category_code"),
         "description": data.get("description"),
-        "source": data.get("source") or "api",
+        "source": source,
         "reported_at": reported_at,
         "lon": lon,
         "lat": lat,
         "raw_x": data.get("lon"),
         "raw_y": data.get("lat"),
         "raw_crs": crs_name,
+        "urgent": urgent,
+        "reporter": reporter.name if reporter else None,
+        **clock.as_columns(),
+        "actor": reporter.name if reporter else source,
+        "role": reporter.role if reporter else "reporter",
+        "actor_unit": reporter.unit_code if reporter else None,
+        "now": now,
     }
     stored = repo.insert_one(session, values)
     if stored and stored["outside_coverage"] and stored["nearest_m"] > FAR_OUTSIDE_M:
@@ -230,7 +290,419 @@ def create_case(session: Session, data: dict[str, Any]) -> dict[str, Any]:
         raise Conflict(
             f"a case with external_id {values['external_id']!r} already exists", field="external_id"
         )
-    return in_beijing_time(stored)
+    if idempotency_key is not None:
+        repo.store_idempotency_key(session, idempotency_key, fingerprint, stored["id"])
+    case = _with_clock(stored, calendar, now)
+    case["possible_duplicates"] = possible_duplicates(session, stored["id"], settings)
+    return case, False
+
+
+def _request_fingerprint(data: dict[str, Any]) -> str:
+    canonical = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _category(session: Session, code: str | None) -> dict[str, Any] | None:
+    if not code:
+        return None
+    category = units_repo.get_category(session, code)
+    if category is None:
+        raise InvalidInput(
+            f"unknown category_code {code!r}: GET /api/categories lists the types",
+            field="category_code",
+        )
+    return category
+
+
+def step_limit(
+    settings: Settings, category: dict[str, Any] | None, step: str, urgent: bool
+) -> TimeLimit:
+    """The limit of a step: the category's, else the configured default."""
+    if step == "file" and urgent:
+        return TimeLimit.parse(settings.urgent_file_limit)
+    if step == "close":
+        return TimeLimit.parse(settings.close_limit)
+    if category is not None:
+        return TimeLimit.parse(category[f"{step}_limit"])
+    defaults = {
+        "file": settings.default_file_limit,
+        "handle": settings.default_handle_limit,
+        "verify": settings.default_verify_limit,
+    }
+    return TimeLimit.parse(defaults[step])
+
+
+def possible_duplicates(session: Session, case_id: int, settings: Settings) -> list[dict]:
+    """Open cases of the same category near (metres) and close in time to this one."""
+    rows = repo.possible_duplicates(
+        session, case_id, settings.duplicate_radius_m, settings.duplicate_window_h
+    )
+    return [{**in_beijing_time(r), "distance_m": round(r["distance_m"], 1)} for r in rows]
+
+
+def _with_clock(row: dict[str, Any], calendar: WorkCalendar, now: datetime) -> dict[str, Any]:
+    case = in_beijing_time(row)
+    case["deadline"] = step_clock.light(calendar, row, now)
+    case["status_name"] = workflow.STATUS_NAMES.get(row["status"], row["status"])
+    case["allowed_actions"] = workflow.allowed_actions(row["status"])
+    return case
+
+
+def view_case(
+    session: Session, case_id: int, *, calendar: WorkCalendar, now: datetime
+) -> dict[str, Any]:
+    """One case with its deadline light and the moves open to it."""
+    row = repo.get_case(session, case_id)
+    if row is None:
+        raise CaseNotFound(f"no case with id {case_id}", field="id")
+    return _with_clock(row, calendar, now)
+
+
+# --- workflow: one move of a case ---------------------------------------------------------
+
+
+def transition_case(
+    session: Session,
+    case_id: int,
+    action: str,
+    fields: dict[str, Any],
+    *,
+    actor: Actor,
+    now: datetime,
+    calendar: WorkCalendar,
+    settings: Settings,
+) -> dict[str, Any]:
+    """Apply one workflow action, write its event, and return the case as it now is.
+
+    `fields` carries `version` (the case version the actor saw: a stale one is refused,
+    never silently overwritten) and what the action requires (see workflow.REQUIREMENTS).
+    """
+    case = repo.lock_case(session, case_id)
+    if case is None:
+        raise CaseNotFound(f"no case with id {case_id}", field="id")
+    if fields.get("version") != case["version"]:
+        raise StaleVersion(
+            f"case {case_id} is at version {case['version']} ({case['status']}), not "
+            f"{fields.get('version')}: someone changed it since; reload and try again",
+            field="version",
+            current_version=case["version"],
+            status=case["status"],
+        )
+    target = workflow.check_transition(action, case["status"], actor.role, fields)
+    if workflow.TRANSITIONS[action].own_unit_only and actor.unit_code != case["unit_code"]:
+        raise TransitionNotAllowed(
+            f"only the unit the case is dispatched to ({case['unit_code']}) may {action} it;"
+            f" you act for {actor.unit_code or 'no unit'}",
+            field="X-OneGrid-Unit",
+        )
+    move = _Move(case, action, fields, now, calendar, settings)
+    changes = move.apply(session, target)
+    if not repo.update_case(session, case_id, case["version"], changes):
+        raise StaleVersion(f"case {case_id} changed while this move was applied", field="version")
+    event_id = repo.insert_event(
+        session,
+        {
+            "case_id": case_id,
+            "action": action,
+            "from_status": case["status"],
+            "to_status": changes.get("status", case["status"]),
+            "actor": actor.name,
+            "role": actor.role,
+            "unit_code": actor.unit_code,
+            "at": now,
+            "note": fields.get("note") or fields.get("reason"),
+            "data": json.dumps(move.event_data, ensure_ascii=False, default=str),
+            "late": move.late,
+        },
+    )
+    attachments = [int(a) for a in fields.get("attachments") or []]
+    if attachments and repo.link_attachments(session, case_id, event_id, attachments) != len(
+        attachments
+    ):
+        raise InvalidInput(
+            f"attachments {attachments} are not all files of case {case_id} that are not yet"
+            " on an event",
+            field="attachments",
+        )
+    if move.merge_into is not None:
+        _record_merge_into(session, move.merge_into, case_id, actor, now)
+    return view_case(session, case_id, calendar=calendar, now=now)
+
+
+class _Move:
+    """The column changes one action makes: state, milestones, counters and the clock."""
+
+    def __init__(
+        self,
+        case: dict[str, Any],
+        action: str,
+        fields: dict[str, Any],
+        now: datetime,
+        calendar: WorkCalendar,
+        settings: Settings,
+    ) -> None:
+        self.case, self.action, self.fields, self.now = case, action, fields, now
+        self.calendar, self.settings = calendar, settings
+        self.event_data: dict[str, Any] = {}
+        self.late = False
+        self.merge_into: int | None = None
+
+    def apply(self, session: Session, target: str) -> dict[str, Any]:
+        case, action, fields = self.case, self.action, self.fields
+        changes: dict[str, Any] = {}
+        if target == workflow.RESUMED:
+            target = case["parked_from"]
+        elif target == workflow.BY_VERDICT:
+            verdict = fields["verdict"]
+            if verdict not in ("passed", "failed"):
+                raise InvalidInput(
+                    f"verdict must be passed or failed, not {verdict!r}", field="verdict"
+                )
+            target = "verified" if verdict == "passed" else "handling"
+            self.event_data["verdict"] = verdict
+        if target != workflow.SAME:
+            changes["status"] = target
+
+        handler = getattr(self, f"_on_{action}", None)
+        if handler is not None:
+            handler(session, changes)
+        self._run_clock(session, changes)
+        return changes
+
+    # Actions with more to do than a change of state.
+
+    def _on_dispatch(self, session: Session, changes: dict[str, Any]) -> None:
+        unit: str | None = self.fields.get("unit_code")
+        rule: str | None = "chosen_by_dispatcher"
+        if unit:
+            if not units_repo.unit_exists(session, unit):
+                raise InvalidInput(f"no active unit with code {unit!r}", field="unit_code")
+        else:
+            unit, rule = units_service.choose_unit(session, self.case["id"])
+            if unit is None:
+                raise InvalidInput(
+                    "no dispatch rule finds a unit for this case (no category department, no"
+                    " community or street unit): give unit_code",
+                    field="unit_code",
+                )
+        changes.update(unit_code=unit, dispatch_rule=rule, dispatched_at=self.now)
+        self.event_data.update(unit_code=unit, dispatch_rule=rule)
+
+    def _on_file(self, session: Session, changes: dict[str, Any]) -> None:
+        changes["filed_at"] = self.now
+
+    def _on_report_back(self, session: Session, changes: dict[str, Any]) -> None:
+        changes["reported_back_at"] = self.now
+
+    def _on_verify(self, session: Session, changes: dict[str, Any]) -> None:
+        if changes["status"] == "handling":  # 返工: back to the same unit
+            changes["rework_count"] = self.case["rework_count"] + 1
+
+    def _on_close(self, session: Session, changes: dict[str, Any]) -> None:
+        changes["closed_at"] = self.now
+
+    def _on_self_handle(self, session: Session, changes: dict[str, Any]) -> None:
+        category = units_repo.get_category(session, self.case["category_code"])
+        if category is not None and not category["self_handle_allowed"]:
+            raise TransitionNotAllowed(
+                f"{category['name']} ({category['code']}) may not be handled on the spot by a"
+                " grid worker; report it for dispatch",
+                field="action",
+            )
+        changes["closed_at"] = self.now
+
+    def _on_void(self, session: Session, changes: dict[str, Any]) -> None:
+        valid = self.fields["report_valid"]
+        if not isinstance(valid, bool):
+            raise InvalidInput("report_valid must be true or false", field="report_valid")
+        changes["voided_valid"] = valid
+        self.event_data["report_valid"] = valid
+
+    def _on_evaluate(self, session: Session, changes: dict[str, Any]) -> None:
+        rating = self.fields["satisfaction"]
+        if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
+            raise InvalidInput(
+                f"satisfaction must be a whole number from 1 to 5, not {rating!r}",
+                field="satisfaction",
+            )
+        changes["satisfaction"] = rating
+        self.event_data["satisfaction"] = rating
+
+    def _on_escalate(self, session: Session, changes: dict[str, Any]) -> None:
+        changes["escalated"] = True
+
+    def _on_park(self, session: Session, changes: dict[str, Any]) -> None:
+        changes["parked_from"] = self.case["status"]
+
+    def _on_request_extension(self, session: Session, changes: dict[str, Any]) -> None:
+        if self.case["extension_requested"]:
+            raise TransitionNotAllowed(
+                f"an extension of {self.case['extension_requested']} is already waiting for"
+                " approval",
+                field="extension",
+            )
+        extension = _parse_limit(self.fields["extension"], "extension")
+        changes["extension_requested"] = str(extension)
+        self.event_data["extension"] = str(extension)
+
+    def _on_approve_extension(self, session: Session, changes: dict[str, Any]) -> None:
+        self._require_pending_extension()
+
+    def _on_reject_extension(self, session: Session, changes: dict[str, Any]) -> None:
+        self._require_pending_extension()
+        changes["extension_requested"] = None
+
+    def _on_merge(self, session: Session, changes: dict[str, Any]) -> None:
+        into = self.fields["into"]
+        if not isinstance(into, int) or isinstance(into, bool) or into == self.case["id"]:
+            raise InvalidInput("into must be the id of another case", field="into")
+        target = repo.lock_case(session, into)
+        if target is None:
+            raise InvalidInput(f"no case with id {into} to merge into", field="into")
+        if target["status"] in workflow.FINISHED:
+            raise TransitionNotAllowed(
+                f"case {into} is {target['status']}: merge into an open case", field="into"
+            )
+        changes["merged_into"] = into
+        self.merge_into = into
+        self.event_data["into"] = into
+
+    def _require_pending_extension(self) -> None:
+        if not self.case["extension_requested"]:
+            raise TransitionNotAllowed(
+                "no extension is waiting for approval on this case", field="action"
+            )
+
+    # The clock of the running step.
+
+    def _run_clock(self, session: Session, changes: dict[str, Any]) -> None:
+        case, now = self.case, self.now
+        old_step = case["step"]
+        new_status = changes.get("status", case["status"])
+        if self.action == "park":
+            changes["parked_remaining_s"] = (
+                step_clock.remaining_s(self.calendar, case["step_basis"], now, case["due_at"])
+                if case["due_at"]
+                else None
+            )
+            changes.update(warn_at=None, due_at=None)
+            return
+        if self.action == "resume":
+            if case["parked_remaining_s"] is not None:
+                warn, due = step_clock.restart_from(
+                    self.calendar,
+                    case["step_basis"],
+                    now,
+                    case["parked_remaining_s"],
+                    case["step_length_s"],
+                )
+                changes.update(warn_at=warn, due_at=due)
+            changes.update(parked_from=None, parked_remaining_s=None)
+            self.event_data["parked_s"] = (now - self._parked_at(session)).total_seconds()
+            return
+        if self.action == "approve_extension":
+            extension = TimeLimit.parse(case["extension_requested"])
+            extra = step_clock.limit_length_s(self.calendar, extension, case["step_basis"])
+            left = step_clock.remaining_s(self.calendar, case["step_basis"], now, case["due_at"])
+            length = case["step_length_s"] + extra
+            warn, due = step_clock.restart_from(
+                self.calendar, case["step_basis"], now, left + extra, length
+            )
+            changes.update(
+                step_length_s=length,
+                warn_at=warn,
+                due_at=due,
+                extension_requested=None,
+                extension_count=case["extension_count"] + 1,
+            )
+            self.event_data.update(extension=case["extension_requested"], due_at=due)
+            return
+        new_step = workflow.STEP_OF_STATUS.get(new_status)
+        restart = self.action in ("send_back", "verify", "resubmit") or new_step != old_step
+        if not restart:
+            return
+        if old_step and case["due_at"] is not None and self.action not in ("void", "merge"):
+            self.late = now > case["due_at"]
+            if self.late:
+                changes["late_steps"] = case["late_steps"] + 1
+        changes.update(extension_requested=None)
+        if new_step is None:
+            changes.update(
+                step=None,
+                step_basis=None,
+                step_started_at=None,
+                step_length_s=None,
+                warn_at=None,
+                due_at=None,
+            )
+            return
+        category = units_repo.get_category(session, case["category_code"])
+        limit = step_limit(self.settings, category, new_step, case["urgent"])
+        clock = step_clock.start(self.calendar, new_step, limit, now, case["urgent"])
+        changes.update(clock.as_columns())
+        self.event_data["due_at"] = clock.due_at
+
+    def _parked_at(self, session: Session) -> datetime:
+        events = repo.list_events(session, self.case["id"])
+        return next(e["at"] for e in reversed(events) if e["action"] == "park")
+
+
+def _parse_limit(text: Any, field: str) -> TimeLimit:
+    try:
+        return TimeLimit.parse(str(text))
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field=field) from exc
+
+
+def _record_merge_into(
+    session: Session, target_id: int, duplicate_id: int, actor: Actor, now: datetime
+) -> None:
+    """The case kept gets an event too, so both histories show the merge."""
+    target = repo.lock_case(session, target_id)
+    assert target is not None
+    repo.update_case(session, target_id, target["version"], {})
+    repo.insert_event(
+        session,
+        {
+            "case_id": target_id,
+            "action": "merged_in",
+            "from_status": target["status"],
+            "to_status": target["status"],
+            "actor": actor.name,
+            "role": actor.role,
+            "unit_code": actor.unit_code,
+            "at": now,
+            "note": f"case {duplicate_id} merged into this one",
+            "data": json.dumps({"duplicate": duplicate_id}),
+            "late": False,
+        },
+    )
+
+
+def deadline_watch(
+    session: Session,
+    *,
+    calendar: WorkCalendar,
+    at: datetime,
+    grid: str | None = None,
+    unit: str | None = None,
+    overdue_only: bool = False,
+    limit: int = 500,
+) -> list[dict[str, Any]]:
+    """Open cases that are red (overdue) or yellow (80 % used) at `at`, soonest due first."""
+    filters: dict[str, Any] = {"unit": unit, "overdue_only": overdue_only}
+    if grid:
+        rows = grids_repo.list_grids(session, code=grid, with_case_counts=False)
+        if not rows:
+            raise GridNotFound(f"no current grid with code {grid!r}", field="grid")
+        filters.update(grid=grid, grid_column=grids_repo.CASE_GRID_COLUMN[rows[0]["level"]])
+    return [_with_clock(r, calendar, at) for r in repo.deadline_watch(session, at, filters, limit)]
+
+
+def case_history(session: Session, case_id: int) -> list[dict[str, Any]]:
+    if repo.get_case(session, case_id) is None:
+        raise CaseNotFound(f"no case with id {case_id}", field="id")
+    return [in_beijing_time(e) for e in repo.list_events(session, case_id)]
 
 
 def get_case(session: Session, case_id: int) -> dict[str, Any]:
@@ -321,10 +793,13 @@ def list_cases(
 
 
 def case_properties(row: dict[str, Any]) -> dict[str, Any]:
-    props = {k: v for k, v in in_beijing_time(row).items() if k not in ("lon", "lat")}
-    for key in ("reported_at", "created_at"):
-        if props.get(key) is not None:
-            props[key] = props[key].isoformat()
+    props: dict[str, Any] = {
+        k: v.isoformat() if isinstance(v, datetime) else v
+        for k, v in in_beijing_time(row).items()
+        if k not in ("lon", "lat", "properties")
+    }
+    # The status word of the file a case was imported from, when it was not a workflow state.
+    props["source_status"] = (row.get("properties") or {}).get("source_status")
     if props.get("nearest_m") is not None:
         props["nearest_m"] = round(props["nearest_m"], 2)
     return props

@@ -15,6 +15,7 @@ from onegrid.grids import repository as repo
 from onegrid.ingest import readers
 from onegrid.ingest.fields import read_with_default_name
 from onegrid.ingest.report import ImportReport
+from onegrid.units import repository as units_repo
 
 Progress = Callable[[str], None]
 
@@ -172,6 +173,8 @@ def write_grids(
     written = repo.write_staged_grids(session, level)
     progress("Rebuilding the lookup pieces and boundary bands")
     repo.refresh_lookup(session, boundary_m)
+    # Communities, the street and dedicated grids' units are where cases can be dispatched.
+    units_repo.sync_territory_units(session)
     return written
 
 

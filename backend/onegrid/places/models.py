@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import BigInteger, DateTime, Text
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -32,6 +32,7 @@ class Place(AssignedGrids, Base):
     code: Mapped[str | None] = mapped_column(Text)
     name: Mapped[str | None] = mapped_column(Text)
     management_status: Mapped[str | None] = mapped_column(Text)
+    manager_unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
     properties: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     geom: Mapped[Any] = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
