@@ -76,8 +76,8 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, tile_url=None)
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, tile_url=None, upload_dir=tmp_path / "uploads")
 
 
 @pytest.fixture

@@ -56,6 +56,10 @@ class CaseNotFound(NotFound):
     pass
 
 
+class AttachmentNotFound(NotFound):
+    pass
+
+
 class Conflict(OneGridError):
     """The request clashes with what is stored (duplicate code, topology rule)."""
 

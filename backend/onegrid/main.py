@@ -107,7 +107,11 @@ def create_app(
             {"error": "InternalError", "message": "unexpected server error"}, status_code=500
         )
 
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        upload_max_bytes=settings.max_upload_bytes,
+    )
     app.include_router(grids_router)
     app.include_router(cases_router)
     app.include_router(units_router)

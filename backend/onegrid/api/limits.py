@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# Photos and files go to these paths only; every other body is a few hundred bytes.
+UPLOAD_PATH = re.compile(r"^/api/cases/\d+/attachments$")
+
 
 class BodySizeLimit:
-    """Reads a request body up to `max_bytes`, then hands it on; one byte more gets 413."""
+    """Reads a request body up to its limit, then hands it on; one byte more gets 413."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_max_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_max_bytes = upload_max_bytes or max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
+        limit = self.upload_max_bytes if UPLOAD_PATH.match(scope["path"]) else self.max_bytes
         body = bytearray()
         more = True
         while more:
@@ -26,8 +32,8 @@ class BodySizeLimit:
             if message["type"] == "http.disconnect":
                 return
             body += message.get("body", b"")
-            if len(body) > self.max_bytes:
-                await self._refuse(send)
+            if len(body) > limit:
+                await self._refuse(send, limit)
                 return
             more = message.get("more_body", False)
 
@@ -42,10 +48,10 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, limit: int) -> None:
         payload: dict[str, Any] = {
             "error": "InvalidInput",
-            "message": f"request body over {self.max_bytes} bytes",
+            "message": f"request body over {limit} bytes",
         }
         data = json.dumps(payload).encode()
         await send(

@@ -316,6 +316,35 @@ def list_events(session: Session, case_id: int) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
+def insert_attachment(session: Session, values: dict[str, Any]) -> dict[str, Any]:
+    row = session.execute(
+        sa.text(
+            """
+            INSERT INTO attachments (case_id, filename, content_type, size_bytes, sha256,
+                                     uploaded_by)
+            VALUES (:case_id, :filename, :content_type, :size_bytes, :sha256, :uploaded_by)
+            RETURNING *
+            """
+        ),
+        values,
+    ).one()
+    return dict(row._mapping)
+
+
+def list_attachments(session: Session, case_id: int) -> list[dict[str, Any]]:
+    rows = session.execute(
+        sa.text("SELECT * FROM attachments WHERE case_id = :id ORDER BY id"), {"id": case_id}
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def get_attachment(session: Session, attachment_id: int) -> dict[str, Any] | None:
+    row = session.execute(
+        sa.text("SELECT * FROM attachments WHERE id = :id"), {"id": attachment_id}
+    ).first()
+    return dict(row._mapping) if row else None
+
+
 def link_attachments(session: Session, case_id: int, event_id: int, ids: list[int]) -> int:
     """Attach uploaded files of this case, not yet on an event, to `event_id`."""
     result = session.execute(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Header, Path, Query, Response, status
+from fastapi import APIRouter, File, Header, Path, Query, Response, UploadFile, status
+from fastapi.responses import FileResponse
 
 from onegrid.api.deps import (
     ActorDep,
@@ -18,6 +20,7 @@ from onegrid.api.deps import (
 )
 from onegrid.cases import service, workflow
 from onegrid.cases.schemas import (
+    AttachmentRead,
     CaseCreate,
     CaseEventRead,
     CaseFeatureCollection,
@@ -121,6 +124,54 @@ def act_on_case(
 def case_events(case_id: int, session: SessionDep) -> list[dict]:
     """The case's history: every transition, oldest first."""
     return service.case_history(session, case_id)
+
+
+@router.post(
+    "/cases/{case_id}/attachments",
+    response_model=AttachmentRead,
+    status_code=status.HTTP_201_CREATED,
+)
+def upload_attachment(
+    case_id: int,
+    file: Annotated[UploadFile, File(description="a photo (JPEG, PNG, WebP, HEIC) or a PDF")],
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: OptionalActorDep,
+) -> dict:
+    """Attach a photo or file to a case; name its id in a later action to put it on the event."""
+    # Read from the spooled upload in this worker thread, like the database work below.
+    content = file.file.read(settings.max_upload_bytes + 1)
+    return service.add_attachment(
+        session,
+        case_id,
+        content=content,
+        filename=file.filename,
+        declared_type=file.content_type,
+        uploaded_by=actor.name if actor else None,
+        settings=settings,
+    )
+
+
+@router.get("/cases/{case_id}/attachments", response_model=list[AttachmentRead])
+def case_attachments(case_id: int, session: SessionDep) -> list[dict]:
+    return service.list_attachments(session, case_id)
+
+
+@router.get("/attachments/{attachment_id}", response_class=FileResponse)
+def download_attachment(
+    attachment_id: int, session: SessionDep, settings: SettingsDep
+) -> FileResponse:
+    """The stored file, with the content type found when it was checked."""
+    row, path = service.attachment_file(session, attachment_id, settings)
+    return FileResponse(
+        path,
+        media_type=row["content_type"],
+        headers={
+            "Content-Disposition": f"inline; filename*=UTF-8''{quote(row['filename'])}",
+            "X-Content-Type-Options": "nosniff",
+            "ETag": f'"{row["sha256"]}"',
+        },
+    )
 
 
 @router.get("/cases/{case_id}/duplicates", response_model=list[PossibleDuplicate])

@@ -162,3 +162,15 @@ class PointLookup(BaseModel):
     outside_coverage: bool
     nearest: NearestRef | None
     rule: str
+
+
+class AttachmentRead(BaseModel):
+    id: int
+    case_id: int
+    event_id: int | None
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    uploaded_by: str | None
+    created_at: datetime

@@ -17,11 +17,12 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from onegrid.auth.actor import Actor
+from onegrid.cases import attachments, step_clock, workflow
 from onegrid.cases import repository as repo
-from onegrid.cases import step_clock, workflow
 from onegrid.cases.deadlines import TimeLimit, WorkCalendar
 from onegrid.db.base import LEVELS
 from onegrid.errors import (
+    AttachmentNotFound,
     CaseNotFound,
     Conflict,
     GridNotFound,
@@ -697,6 +698,72 @@ def deadline_watch(
             raise GridNotFound(f"no current grid with code {grid!r}", field="grid")
         filters.update(grid=grid, grid_column=grids_repo.CASE_GRID_COLUMN[rows[0]["level"]])
     return [_with_clock(r, calendar, at) for r in repo.deadline_watch(session, at, filters, limit)]
+
+
+# --- attachments ------------------------------------------------------------------------
+
+
+def add_attachment(
+    session: Session,
+    case_id: int,
+    *,
+    content: bytes,
+    filename: str | None,
+    declared_type: str | None,
+    uploaded_by: str | None,
+    settings: Settings,
+) -> dict[str, Any]:
+    """Check a photo or file by its content and store it on the case (not yet on an event)."""
+    if repo.get_case(session, case_id) is None:
+        raise CaseNotFound(f"no case with id {case_id}", field="id")
+    name = attachments.clean_filename(filename)
+    if not content:
+        raise InvalidInput(f"{name} is empty", field="file")
+    if len(content) > settings.max_upload_bytes:
+        raise InvalidInput(
+            f"{name} is {len(content):,} bytes; the limit is {settings.max_upload_bytes:,}",
+            field="file",
+        )
+    detected = attachments.detect_type(content[:16])
+    if detected is None:
+        raise InvalidInput(
+            f"{name} is not a file type accepted here ({', '.join(attachments.ALLOWED_TYPES)})",
+            field="file",
+        )
+    declared = (declared_type or "").split(";")[0].strip().lower()
+    if declared not in attachments.VAGUE_TYPES and declared != detected:
+        raise InvalidInput(
+            f"{name} is declared as {declared} but its content is {detected}", field="file"
+        )
+    digest = attachments.store(settings.upload_dir, content)
+    return repo.insert_attachment(
+        session,
+        {
+            "case_id": case_id,
+            "filename": name,
+            "content_type": detected,
+            "size_bytes": len(content),
+            "sha256": digest,
+            "uploaded_by": uploaded_by,
+        },
+    )
+
+
+def list_attachments(session: Session, case_id: int) -> list[dict[str, Any]]:
+    if repo.get_case(session, case_id) is None:
+        raise CaseNotFound(f"no case with id {case_id}", field="id")
+    return [in_beijing_time(a) for a in repo.list_attachments(session, case_id)]
+
+
+def attachment_file(
+    session: Session, attachment_id: int, settings: Settings
+) -> tuple[dict[str, Any], Path]:
+    """The attachment's row and the path of its stored content."""
+    row = repo.get_attachment(session, attachment_id)
+    path = attachments.path_of(settings.upload_dir, row["sha256"]) if row else None
+    if row is None or path is None or not path.exists():
+        raise AttachmentNotFound(f"no attachment with id {attachment_id}", field="id")
+    return row, path
 
 
 def case_history(session: Session, case_id: int) -> list[dict[str, Any]]:
