@@ -6,8 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from onegrid.cases.deadlines import TimeLimit
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,6 +38,17 @@ class Settings(BaseSettings):
     close_limit: str = "1wd"
     duplicate_radius_m: Annotated[float, Field(gt=0, le=5000, allow_inf_nan=False)] = 50.0
     duplicate_window_h: Annotated[float, Field(gt=0, le=24 * 365, allow_inf_nan=False)] = 72.0
+
+    @field_validator(
+        "default_file_limit",
+        "urgent_file_limit",
+        "default_handle_limit",
+        "default_verify_limit",
+        "close_limit",
+    )
+    @classmethod
+    def _is_time_limit(cls, value: str) -> str:
+        return str(TimeLimit.parse(value))  # ValueError names the text and the forms
 
     # Map page
     tile_url: str | None = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"

@@ -152,8 +152,9 @@ def test_b21_duplicates_are_suggested_within_50_metres_measured_in_metres(
     }
     near = {name for name, found in suggested.items() if first["id"] in [d["id"] for d in found]}
     assert near == {"30m_E", "45m_E"}
-    distance = next(d for d in suggested["45m_E"] if d["id"] == first["id"])["distance_m"]
-    assert distance == pytest.approx(45.0, abs=0.5)
+    found = next(d for d in suggested["45m_E"] if d["id"] == first["id"])
+    assert found["distance_m"] == pytest.approx(45.0, abs=0.5)
+    assert found["reported_at"].endswith("+08:00")
 
 
 def test_a_different_category_is_not_a_duplicate(client, street):

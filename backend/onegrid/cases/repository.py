@@ -218,6 +218,24 @@ CASE_SELECT = """
 """
 CASES = CASE_SELECT.format(source="cases")
 
+# Same category, open, within a radius in metres (on the spheroid, never degrees) and a time
+# window around the report: a JSON list, so a new report gets them in the same round trip.
+# Inside the INSERT statement `cases` is the table before the new row, so it never lists
+# itself.
+DUPLICATES_OF_X = """
+    SELECT coalesce(json_agg(dup ORDER BY dup.distance_m, dup.id), '[]')
+    FROM (SELECT d.id, d.external_id, d.category, d.status, d.reported_at,
+                 round(ST_Distance(d.geom::geography, pt.g)::numeric, 1) AS distance_m
+          FROM (SELECT ST_SetSRID(ST_MakePoint(x.lon, x.lat), 4326)::geography AS g) pt
+          JOIN cases d ON ST_DWithin(d.geom::geography, pt.g, :dup_radius_m)
+          WHERE d.status NOT IN ('closed', 'evaluated', 'voided', 'merged')
+            AND (d.category_code = x.category_code
+                 OR (x.category_code IS NULL AND d.category_code IS NULL
+                     AND d.category = x.category))
+            AND d.reported_at BETWEEN x.reported_at - :dup_window AND x.reported_at + :dup_window
+          ORDER BY distance_m, d.id LIMIT 20) dup
+"""
+
 # One new case: insert, assign, write its first event and read it back with the grid codes,
 # in a single statement and one round trip (the phone waits for this).
 WORKFLOW_FIELDS = (
@@ -249,7 +267,8 @@ INSERT_ONE = sa.text(
                description, jsonb_build_object('source', source)
         FROM new_case
     )
-    {CASE_SELECT.format(source="new_case")}
+    SELECT x.*, ({DUPLICATES_OF_X}) AS possible_duplicates
+    FROM ({CASE_SELECT.format(source="new_case")}) x
     """
 )
 

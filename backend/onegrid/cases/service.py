@@ -278,6 +278,8 @@ def create_case(
         "role": reporter.role if reporter else "reporter",
         "actor_unit": reporter.unit_code if reporter else None,
         "now": now,
+        "dup_radius_m": settings.duplicate_radius_m,
+        "dup_window": timedelta(hours=settings.duplicate_window_h),
     }
     stored = repo.insert_one(session, values)
     if stored and stored["outside_coverage"] and stored["nearest_m"] > FAR_OUTSIDE_M:
@@ -293,9 +295,7 @@ def create_case(
         )
     if idempotency_key is not None:
         repo.store_idempotency_key(session, idempotency_key, fingerprint, stored["id"])
-    case = _with_clock(stored, calendar, now)
-    case["possible_duplicates"] = possible_duplicates(session, stored["id"], settings)
-    return case, False
+    return _with_clock(stored, calendar, now), False
 
 
 def _request_fingerprint(data: dict[str, Any]) -> str:
@@ -343,6 +343,10 @@ def possible_duplicates(session: Session, case_id: int, settings: Settings) -> l
 
 def _with_clock(row: dict[str, Any], calendar: WorkCalendar, now: datetime) -> dict[str, Any]:
     case = in_beijing_time(row)
+    for duplicate in case.get("possible_duplicates") or []:  # JSON from the database
+        reported = duplicate.get("reported_at")
+        if reported:
+            duplicate["reported_at"] = datetime.fromisoformat(reported).astimezone(BEIJING)
     case["deadline"] = step_clock.light(calendar, row, now)
     case["status_name"] = workflow.STATUS_NAMES.get(row["status"], row["status"])
     case["allowed_actions"] = workflow.allowed_actions(row["status"])
