@@ -338,6 +338,38 @@ def export_cases_cmd(
     _err(f"exported {n} cases")
 
 
+# --- indicators --------------------------------------------------------------------------------
+
+
+@app.command("indicators")
+def indicators_cmd(
+    start: str = typer.Option(..., "--from", help="cases reported from: 2025-01-01 (Beijing)"),
+    end: str = typer.Option(..., "--to", help="... until, excluded: 2026-01-01"),
+    by: str = typer.Option(..., "--by", help="street, community, grid, unit or worker"),
+    as_of: str | None = typer.Option(None, "--as-of", help="overdue as of (default: now)"),
+    fmt: str = typer.Option("table", "--format", help="table, csv or json"),
+) -> None:
+    """Case indicators (结案率, 按期结案率, 返工率 ...) per group, as GET /api/indicators."""
+    from datetime import datetime
+
+    from onegrid.cases.deadlines import TIME_ZONE
+    from onegrid.stats import indicators
+
+    if fmt not in indicators.FORMATS:
+        _err(f"unknown format {fmt!r}; expected one of {', '.join(indicators.FORMATS)}")
+        raise typer.Exit(2)
+    query = indicators.indicator_query(start, end, by, as_of, datetime.now(TIME_ZONE))
+    factory = _session_factory()
+    with factory() as session:
+        result = indicators.case_indicators(session, query)
+    if fmt == "json":
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    elif fmt == "csv":
+        typer.echo(indicators.render_csv(result), nl=False)
+    else:
+        typer.echo(indicators.render_table(result))
+
+
 # --- demo and server ---------------------------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ from onegrid.errors import OneGridError, http_status_for
 from onegrid.grids import repository as grids_repo
 from onegrid.grids.router import router as grids_router
 from onegrid.settings import Settings, get_settings
+from onegrid.stats.router import router as stats_router
 from onegrid.units.router import router as units_router
 
 log = logging.getLogger("onegrid")
@@ -115,6 +116,7 @@ def create_app(
     app.include_router(grids_router)
     app.include_router(cases_router)
     app.include_router(units_router)
+    app.include_router(stats_router)
 
     @app.get("/api/config", tags=["map"])
     def map_config() -> dict:

@@ -72,6 +72,21 @@ async function request(path, { params, method = 'GET', body } = {}) {
   return data;
 }
 
+/** GET /api/cases/{id}: one case with its deadline light and the moves open to it. */
+export function getCase(id) {
+  return request(`api/cases/${encodeURIComponent(id)}`);
+}
+
+/** GET /api/cases/{id}/events: the case's history, oldest first. */
+export function getCaseEvents(id) {
+  return request(`api/cases/${encodeURIComponent(id)}/events`);
+}
+
+/** GET /api/workflow: states and actions with their Chinese names. */
+export function getWorkflow() {
+  return request('api/workflow');
+}
+
 /** GET /api/config: base map and initial view. */
 export function getConfig() {
   return request('api/config');

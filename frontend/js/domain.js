@@ -27,17 +27,29 @@ export const LEVEL_STYLES = {
 
 export const HIGHLIGHT_STYLE = { color: '#ff6f00', weight: 5, opacity: 1 };
 
-/** Case workflow statuses (GB/T 30428 steps) with their map colours. */
+/** Case workflow states (GB/T 30428 steps, see GET /api/workflow) with their map colours. */
 export const STATUSES = [
   { key: 'reported', label: '已上报', color: '#f9a825' },
+  { key: 'returned', label: '已退回补充', color: '#fbc02d' },
+  { key: 'screened', label: '社区已汇总', color: '#ffa000' },
   { key: 'filed', label: '已立案', color: '#ef6c00' },
   { key: 'dispatched', label: '已派遣', color: '#d32f2f' },
   { key: 'handling', label: '处置中', color: '#7b1fa2' },
-  { key: 'handled', label: '已处置待核查', color: '#00838f' },
+  { key: 'reported_back', label: '已反馈待核查', color: '#00838f' },
+  { key: 'verified', label: '已核查待结案', color: '#0277bd' },
   { key: 'parked', label: '挂账', color: '#8d6e63' },
   { key: 'closed', label: '已结案', color: '#2e7d32' },
+  { key: 'evaluated', label: '已评价', color: '#1b5e20' },
   { key: 'voided', label: '已作废', color: '#455a64' },
+  { key: 'merged', label: '已合并', color: '#78909c' },
 ];
+
+/** Deadline lights of the running step: green < 80 % of the limit used, yellow, red overdue. */
+export const LIGHTS = {
+  green: { label: '正常', color: '#2e7d32' },
+  yellow: { label: '临期', color: '#f9a825' },
+  red: { label: '超期', color: '#c62828' },
+};
 
 export const UNKNOWN_STATUS = { key: 'unknown', label: '其他状态', color: '#9e9e9e' };
 

@@ -89,7 +89,17 @@ async function start() {
     },
   });
 
+  let actionNames = null;
   const details = createDetailsPanel(document.getElementById('details'), {
+    loadProgress: async (id) => {
+      actionNames ??= api.getWorkflow().then((w) => ({
+        report: '上报', merged_in: '并入重复事件',
+        ...Object.fromEntries(w.actions.map((a) => [a.action, a.name])),
+      }));
+      const [caseRead, events, names] = await Promise.all(
+        [api.getCase(id), api.getCaseEvents(id), actionNames]);
+      return { case: caseRead, events, actionNames: names };
+    },
     gridName: (code) => grids.find(code)?.properties?.name || null,
     onGridCode: (code) => openGridByCode(code),
     onClose: () => grids.highlight(null),

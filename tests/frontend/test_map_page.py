@@ -255,6 +255,8 @@ def test_clicking_a_case_shows_its_details_and_third_level_grid(map_page: Page, 
     third = panel.locator(".og-assignment [data-level=third] dd")
     expect(third).to_contain_text(props["third_code"] or "无")
     expect(panel.locator(".og-status-chip")).to_be_visible()
+    # The workflow section comes from GET /api/cases/{id} and its events.
+    expect(panel.locator(".og-progress .og-props")).to_be_visible()
     if props.get("category"):
         expect(panel).to_contain_text(props["category"])
     if props.get("outside_coverage"):

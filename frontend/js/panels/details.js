@@ -1,12 +1,15 @@
 // The details panel: one case, one grid, or the answer of a point lookup.
-import { LEVELS, LEVEL_LABELS, SOURCE_LABELS, statusInfo } from '../domain.js';
+import { LEVELS, LEVEL_LABELS, LIGHTS, SOURCE_LABELS, statusInfo } from '../domain.js';
 import { h, formatMetres, formatTime } from '../dom.js';
 
 /**
  * el: the panel element (with .og-panel-title, .og-panel-body and a close button).
- * gridName(code) returns a loaded grid's name; onGridCode(code) opens that grid.
+ * gridName(code) returns a loaded grid's name; onGridCode(code) opens that grid;
+ * loadProgress(id) resolves to {case, events, actionNames} for a case's workflow section.
  */
-export function createDetailsPanel(el, { gridName = () => null, onGridCode, onClose, boundaryMetres = 5 } = {}) {
+export function createDetailsPanel(el, {
+  gridName = () => null, onGridCode, onClose, boundaryMetres = 5, loadProgress,
+} = {}) {
   const title = el.querySelector('.og-panel-title');
   const body = el.querySelector('.og-panel-body');
   el.querySelector('.og-panel-close').addEventListener('click', () => close());
@@ -67,6 +70,38 @@ export function createDetailsPanel(el, { gridName = () => null, onGridCode, onCl
     return items;
   }
 
+  // The deadline light, the unit in charge and the history, fetched when a case opens.
+  async function showProgress(id) {
+    const box = body.querySelector('.og-progress');
+    let progress;
+    try {
+      progress = await loadProgress(id);
+    } catch (error) {
+      box.replaceChildren(h('p', { class: 'og-flag' }, `办理进度读取失败：${error.message}`));
+      return;
+    }
+    if (el.dataset.caseId !== String(id)) return; // another case was opened meanwhile
+    const c = progress.case;
+    const light = c.deadline ? LIGHTS[c.deadline.light] : null;
+    box.replaceChildren(
+      h('dl', { class: 'og-props' },
+        row('当前环节时限', light
+          ? h('span', { class: 'og-light', dataset: { light: c.deadline.light }, style: `--chip:${light.color}` },
+            `${light.label} · 已用 ${Math.round(c.deadline.time_used * 100)}%`,
+            c.deadline.clock_stopped ? '（挂账停止计时）' : '')
+          : null),
+        row('截止时间', formatTime(c.due_at)),
+        row('责任单位', c.unit_name ? `${c.unit_name}（${c.unit_code}）` : c.unit_code),
+        row('派单规则', c.dispatch_rule),
+        row('返工 / 延期', `${c.rework_count} / ${c.extension_count}`),
+        c.escalated ? row('督办', '是') : null),
+      h('ol', { class: 'og-events' }, progress.events.map((e) => h('li', {},
+        h('time', {}, formatTime(e.at)), ' ',
+        h('strong', {}, progress.actionNames[e.action] || e.action), ' ',
+        `${e.actor}${e.note ? `：${e.note}` : ''}`,
+        e.late ? h('span', { class: 'og-late' }, ' 超时') : null))));
+  }
+
   return {
     close,
 
@@ -95,8 +130,11 @@ export function createDetailsPanel(el, { gridName = () => null, onGridCode, onCl
         flags({
           onBoundary: p.on_boundary, outside: p.outside_coverage,
           nearestCode: p.nearest_code, nearestM: p.nearest_m,
-        }));
+        }),
+        h('h3', {}, '办理进度'),
+        h('div', { class: 'og-progress' }, h('p', { class: 'og-muted' }, '加载中…')));
       el.dataset.caseId = String(p.id);
+      if (loadProgress) showProgress(p.id);
     },
 
     showGrid(feature) {

@@ -40,12 +40,12 @@ export function createLegend(map, { onChange, collapsed = false } = {}) {
   control.addTo(map);
 
   return {
-    /** Shows per-status counts; statuses with no cases (except the known six) are hidden. */
+    /** Shows per-status counts; states no loaded case is in are hidden (there are 13). */
     setCounts(counts) {
-      for (const [key, { row, count }] of rows) {
-        const n = counts[key] || 0;
+      for (const [, { row, count }] of rows) {
+        const n = counts[row.dataset.status] || 0;
         count.textContent = String(n);
-        row.hidden = key === UNKNOWN_STATUS.key && n === 0;
+        row.hidden = n === 0;
       }
     },
   };
