@@ -157,6 +157,12 @@ def test_impossible_report_times_are_refused(client, abcd, when):
         ("get", "/api/lookup?lon=116.4&lat=39.9&crs=" + "9" * 5000, None),
         ("post", "/api/cases", {"lon": 116.395, "lat": 39.905, "category": "a\u0000b"}),
         ("get", "/api/no-such-route", None),
+        ("get", "/api/cases/99999999999999999999999", None),
+        ("get", "/api/cases/99999999999999999999999/events", None),
+        ("post", "/api/cases/1/actions/%00", {"version": 1}),
+        ("post", "/api/cases/99999999999999999999999/actions/screen", {"version": 1}),
+        ("get", "/api/deadlines?as_of=yesterday", None),
+        ("get", "/api/attachments/99999999999999999999999", None),
     ],
 )
 def test_hostile_requests_get_a_clear_4xx_never_a_500(client, abcd, method, url, body):

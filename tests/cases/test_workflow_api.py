@@ -391,3 +391,11 @@ def test_times_are_shown_in_beijing_time(client, street, clock):
     case = report(client)
     assert case["reported_at"].endswith("+08:00")
     assert datetime.fromisoformat(case["reported_at"]).astimezone(TIME_ZONE).hour == 7
+
+
+def test_an_unknown_status_filter_is_refused_not_answered_empty(client, street):
+    r = client.get("/api/cases", params={"status": "closd"})
+    assert r.status_code == 422 and r.json()["field"] == "status"
+    report(client)
+    listed = client.get("/api/cases", params={"status": "reported"}).json()["features"]
+    assert len(listed) == 1

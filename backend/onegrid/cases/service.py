@@ -382,6 +382,9 @@ def transition_case(
     `fields` carries `version` (the case version the actor saw: a stale one is refused,
     never silently overwritten) and what the action requires (see workflow.REQUIREMENTS).
     """
+    into = fields.get("into")
+    if action == "merge" and isinstance(into, int) and into < case_id:
+        repo.lock_case(session, into)  # two cases: lock in id order, so merges never deadlock
     case = repo.lock_case(session, case_id)
     if case is None:
         raise CaseNotFound(f"no case with id {case_id}", field="id")
@@ -845,6 +848,11 @@ def list_cases(
     limit: int = 5000,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
+    if status is not None and status not in workflow.STATUSES:
+        raise InvalidInput(
+            f"unknown status {status!r}; statuses are {', '.join(workflow.STATUSES)}",
+            field="status",
+        )
     grid_level = None
     if grid:
         rows = grids_repo.list_grids(session, code=grid, with_case_counts=False)
