@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from onegrid.auth.actor import Actor
-from onegrid.cases import attachments, step_clock, workflow
+from onegrid.cases import attachments, moves, step_clock, workflow
 from onegrid.cases import repository as repo
 from onegrid.cases.deadlines import TimeLimit, WorkCalendar
 from onegrid.db.base import LEVELS
@@ -396,15 +396,32 @@ def transition_case(
             current_version=case["version"],
             status=case["status"],
         )
-    target = workflow.check_transition(action, case["status"], actor.role, fields)
-    if workflow.TRANSITIONS[action].own_unit_only and actor.unit_code != case["unit_code"]:
-        raise TransitionNotAllowed(
-            f"only the unit the case is dispatched to ({case['unit_code']}) may {action} it;"
-            f" you act for {actor.unit_code or 'no unit'}",
-            field="X-OneGrid-Unit",
-        )
-    move = _Move(case, action, fields, now, calendar, settings)
-    changes = move.apply(session, target)
+    category: dict[str, Any] | None = None
+
+    def case_category() -> dict[str, Any] | None:
+        nonlocal category
+        category = category or units_repo.get_category(session, case["category_code"])
+        return category
+
+    move = moves.plan_move(
+        case,
+        action,
+        fields,
+        moves.Context(
+            role=actor.role,
+            unit_code=actor.unit_code,
+            now=now,
+            calendar=calendar,
+            limit_for=lambda step, urgent: step_limit(settings, case_category(), step, urgent),
+            category=case_category,
+            choose_unit=lambda: units_service.choose_unit(session, case_id),
+            unit_exists=lambda code: units_repo.unit_exists(session, code),
+            parked_at=lambda: _parked_at(session, case_id),
+        ),
+    )
+    changes = move.changes
+    if action == "merge":
+        _check_merge_target(session, changes["merged_into"])
     if not repo.update_case(session, case_id, case["version"], changes):
         raise StaleVersion(f"case {case_id} changed while this move was applied", field="version")
     event_id = repo.insert_event(
@@ -432,234 +449,24 @@ def transition_case(
             " on an event",
             field="attachments",
         )
-    if move.merge_into is not None:
-        _record_merge_into(session, move.merge_into, case_id, actor, now)
+    if action == "merge":
+        _record_merge_into(session, changes["merged_into"], case_id, actor, now)
     return view_case(session, case_id, calendar=calendar, now=now)
 
 
-class _Move:
-    """The column changes one action makes: state, milestones, counters and the clock."""
-
-    def __init__(
-        self,
-        case: dict[str, Any],
-        action: str,
-        fields: dict[str, Any],
-        now: datetime,
-        calendar: WorkCalendar,
-        settings: Settings,
-    ) -> None:
-        self.case, self.action, self.fields, self.now = case, action, fields, now
-        self.calendar, self.settings = calendar, settings
-        self.event_data: dict[str, Any] = {}
-        self.late = False
-        self.merge_into: int | None = None
-
-    def apply(self, session: Session, target: str) -> dict[str, Any]:
-        case, action, fields = self.case, self.action, self.fields
-        changes: dict[str, Any] = {}
-        if target == workflow.RESUMED:
-            target = case["parked_from"]
-        elif target == workflow.BY_VERDICT:
-            verdict = fields["verdict"]
-            if verdict not in ("passed", "failed"):
-                raise InvalidInput(
-                    f"verdict must be passed or failed, not {verdict!r}", field="verdict"
-                )
-            target = "verified" if verdict == "passed" else "handling"
-            self.event_data["verdict"] = verdict
-        if target != workflow.SAME:
-            changes["status"] = target
-
-        handler = getattr(self, f"_on_{action}", None)
-        if handler is not None:
-            handler(session, changes)
-        self._run_clock(session, changes)
-        return changes
-
-    # Actions with more to do than a change of state.
-
-    def _on_dispatch(self, session: Session, changes: dict[str, Any]) -> None:
-        unit: str | None = self.fields.get("unit_code")
-        rule: str | None = "chosen_by_dispatcher"
-        if unit:
-            if not units_repo.unit_exists(session, unit):
-                raise InvalidInput(f"no active unit with code {unit!r}", field="unit_code")
-        else:
-            unit, rule = units_service.choose_unit(session, self.case["id"])
-            if unit is None:
-                raise InvalidInput(
-                    "no dispatch rule finds a unit for this case (no category department, no"
-                    " community or street unit): give unit_code",
-                    field="unit_code",
-                )
-        changes.update(unit_code=unit, dispatch_rule=rule, dispatched_at=self.now)
-        self.event_data.update(unit_code=unit, dispatch_rule=rule)
-
-    def _on_file(self, session: Session, changes: dict[str, Any]) -> None:
-        changes["filed_at"] = self.now
-
-    def _on_report_back(self, session: Session, changes: dict[str, Any]) -> None:
-        changes["reported_back_at"] = self.now
-
-    def _on_verify(self, session: Session, changes: dict[str, Any]) -> None:
-        if changes["status"] == "handling":  # 返工: back to the same unit
-            changes["rework_count"] = self.case["rework_count"] + 1
-
-    def _on_close(self, session: Session, changes: dict[str, Any]) -> None:
-        changes["closed_at"] = self.now
-
-    def _on_self_handle(self, session: Session, changes: dict[str, Any]) -> None:
-        category = units_repo.get_category(session, self.case["category_code"])
-        if category is not None and not category["self_handle_allowed"]:
-            raise TransitionNotAllowed(
-                f"{category['name']} ({category['code']}) may not be handled on the spot by a"
-                " grid worker; report it for dispatch",
-                field="action",
-            )
-        changes["closed_at"] = self.now
-
-    def _on_void(self, session: Session, changes: dict[str, Any]) -> None:
-        valid = self.fields["report_valid"]
-        if not isinstance(valid, bool):
-            raise InvalidInput("report_valid must be true or false", field="report_valid")
-        changes["voided_valid"] = valid
-        self.event_data["report_valid"] = valid
-
-    def _on_evaluate(self, session: Session, changes: dict[str, Any]) -> None:
-        rating = self.fields["satisfaction"]
-        if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
-            raise InvalidInput(
-                f"satisfaction must be a whole number from 1 to 5, not {rating!r}",
-                field="satisfaction",
-            )
-        changes["satisfaction"] = rating
-        self.event_data["satisfaction"] = rating
-
-    def _on_escalate(self, session: Session, changes: dict[str, Any]) -> None:
-        changes["escalated"] = True
-
-    def _on_park(self, session: Session, changes: dict[str, Any]) -> None:
-        changes["parked_from"] = self.case["status"]
-
-    def _on_request_extension(self, session: Session, changes: dict[str, Any]) -> None:
-        if self.case["extension_requested"]:
-            raise TransitionNotAllowed(
-                f"an extension of {self.case['extension_requested']} is already waiting for"
-                " approval",
-                field="extension",
-            )
-        extension = _parse_limit(self.fields["extension"], "extension")
-        changes["extension_requested"] = str(extension)
-        self.event_data["extension"] = str(extension)
-
-    def _on_approve_extension(self, session: Session, changes: dict[str, Any]) -> None:
-        self._require_pending_extension()
-
-    def _on_reject_extension(self, session: Session, changes: dict[str, Any]) -> None:
-        self._require_pending_extension()
-        changes["extension_requested"] = None
-
-    def _on_merge(self, session: Session, changes: dict[str, Any]) -> None:
-        into = self.fields["into"]
-        if not isinstance(into, int) or isinstance(into, bool) or into == self.case["id"]:
-            raise InvalidInput("into must be the id of another case", field="into")
-        target = repo.lock_case(session, into)
-        if target is None:
-            raise InvalidInput(f"no case with id {into} to merge into", field="into")
-        if target["status"] in workflow.FINISHED:
-            raise TransitionNotAllowed(
-                f"case {into} is {target['status']}: merge into an open case", field="into"
-            )
-        changes["merged_into"] = into
-        self.merge_into = into
-        self.event_data["into"] = into
-
-    def _require_pending_extension(self) -> None:
-        if not self.case["extension_requested"]:
-            raise TransitionNotAllowed(
-                "no extension is waiting for approval on this case", field="action"
-            )
-
-    # The clock of the running step.
-
-    def _run_clock(self, session: Session, changes: dict[str, Any]) -> None:
-        case, now = self.case, self.now
-        old_step = case["step"]
-        new_status = changes.get("status", case["status"])
-        if self.action == "park":
-            changes["parked_remaining_s"] = (
-                step_clock.remaining_s(self.calendar, case["step_basis"], now, case["due_at"])
-                if case["due_at"]
-                else None
-            )
-            changes.update(warn_at=None, due_at=None)
-            return
-        if self.action == "resume":
-            if case["parked_remaining_s"] is not None:
-                warn, due = step_clock.restart_from(
-                    self.calendar,
-                    case["step_basis"],
-                    now,
-                    case["parked_remaining_s"],
-                    case["step_length_s"],
-                )
-                changes.update(warn_at=warn, due_at=due)
-            changes.update(parked_from=None, parked_remaining_s=None)
-            self.event_data["parked_s"] = (now - self._parked_at(session)).total_seconds()
-            return
-        if self.action == "approve_extension":
-            extension = TimeLimit.parse(case["extension_requested"])
-            extra = step_clock.limit_length_s(self.calendar, extension, case["step_basis"])
-            left = step_clock.remaining_s(self.calendar, case["step_basis"], now, case["due_at"])
-            length = case["step_length_s"] + extra
-            warn, due = step_clock.restart_from(
-                self.calendar, case["step_basis"], now, left + extra, length
-            )
-            changes.update(
-                step_length_s=length,
-                warn_at=warn,
-                due_at=due,
-                extension_requested=None,
-                extension_count=case["extension_count"] + 1,
-            )
-            self.event_data.update(extension=case["extension_requested"], due_at=due)
-            return
-        new_step = workflow.STEP_OF_STATUS.get(new_status)
-        restart = self.action in ("send_back", "verify", "resubmit") or new_step != old_step
-        if not restart:
-            return
-        if old_step and case["due_at"] is not None and self.action not in ("void", "merge"):
-            self.late = now > case["due_at"]
-            if self.late:
-                changes["late_steps"] = case["late_steps"] + 1
-        changes.update(extension_requested=None)
-        if new_step is None:
-            changes.update(
-                step=None,
-                step_basis=None,
-                step_started_at=None,
-                step_length_s=None,
-                warn_at=None,
-                due_at=None,
-            )
-            return
-        category = units_repo.get_category(session, case["category_code"])
-        limit = step_limit(self.settings, category, new_step, case["urgent"])
-        clock = step_clock.start(self.calendar, new_step, limit, now, case["urgent"])
-        changes.update(clock.as_columns())
-        self.event_data["due_at"] = clock.due_at
-
-    def _parked_at(self, session: Session) -> datetime:
-        events = repo.list_events(session, self.case["id"])
-        return next(e["at"] for e in reversed(events) if e["action"] == "park")
+def _parked_at(session: Session, case_id: int) -> datetime:
+    events = repo.list_events(session, case_id)
+    return next(e["at"] for e in reversed(events) if e["action"] == "park")
 
 
-def _parse_limit(text: Any, field: str) -> TimeLimit:
-    try:
-        return TimeLimit.parse(str(text))
-    except ValueError as exc:
-        raise InvalidInput(str(exc), field=field) from exc
+def _check_merge_target(session: Session, into: int) -> None:
+    target = repo.lock_case(session, into)
+    if target is None:
+        raise InvalidInput(f"no case with id {into} to merge into", field="into")
+    if target["status"] in workflow.FINISHED:
+        raise TransitionNotAllowed(
+            f"case {into} is {target['status']}: merge into an open case", field="into"
+        )
 
 
 def _record_merge_into(
