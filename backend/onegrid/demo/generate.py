@@ -93,11 +93,19 @@ TOWER_STEMS = (
     "金水", "丰华", "中原", "文博", "汇丰", "鼎盛", "嘉和", "天润", "瑞祥", "信达", "恒泰",
     "紫荆", "盛世", "泰和", "华府",
 )
+# Property companies (物业) and red-property companies (红色物业, party-led, taking over
+# unmanaged courtyards): (unit code, name, phone). The loader makes each a unit of kind
+# property_company, and the courtyards it manages are dispatched to it.
 PROPERTY_COMPANIES = (
-    "郑州润泽物业服务有限公司", "河南安居物业管理有限公司", "郑州金桥物业服务有限公司",
-    "河南宏鑫物业有限公司", "郑州鸿运物业服务有限公司",
+    ("P01", "郑州润泽物业服务有限公司", "0371-63512278"),
+    ("P02", "河南安居物业管理有限公司", "0371-65936410"),
+    ("P03", "郑州金桥物业服务有限公司", "0371-63886752"),
+    ("P04", "河南宏鑫物业有限公司", "0371-60913385"),
 )
-RED_PROPERTY_COMPANIES = ("丰产路街道红色物业服务中心", "郑州丰盛红色物业服务有限公司")
+RED_PROPERTY_COMPANIES = (
+    ("P05", "丰产路街道红色物业服务中心", "0371-63920517"),
+    ("P06", "郑州丰盛红色物业服务有限公司", "0371-55629087"),
+)
 CONTRACTORS = (
     "中建七局第二建筑有限公司", "河南五建建设集团有限公司", "郑州市市政工程总公司",
     "中铁十五局集团有限公司",
@@ -165,6 +173,7 @@ SOURCE_MIXES: dict[str, dict[str, float]] = {
                "hotline_12345": 0.07},
     "courtyard": {"grid_patrol": 0.60, "property_company": 0.20, "resident_wechat": 0.12,
                   "hotline_12345": 0.08},
+    "public": {"hotline_12345": 0.55, "resident_wechat": 0.35, "grid_patrol": 0.10},
 }
 HOURS_BY_GROUP: dict[str, tuple[float, ...]] = {
     # Grid workers patrol in two shifts; residents report around the clock with an evening bump.
@@ -190,7 +199,9 @@ class CaseCategory:
     """One 小类 of the two-level taxonomy with how, where and when it tends to occur."""
 
     letter: str  # E = event (事件), C = component (部件)
-    code: str  # 2-digit major + 3-digit minor; components use majors 21+ to stay unique
+    # The type code of the seed taxonomy (cases/seed/categories.csv), whose name this is;
+    # "" for reports nobody has classified yet (其他), which the community takes on.
+    code: str
     name: str
     weight: float
     pools: dict[str, float]
@@ -205,6 +216,7 @@ _cat = CaseCategory  # short name keeps the category table one entry per few lin
 # fmt: off
 SUMMER = (0.7, 0.7, 0.8, 1, 1.2, 1.4, 1.5, 1.5, 1.2, 1, 0.8, 0.7)
 # Weights are relative frequencies; exposed garbage and street vending dominate, as in practice.
+# Codes and names are those of the seed taxonomy, which sets each type's department and limits.
 CATEGORIES: tuple[CaseCategory, ...] = (
     _cat("E", "01001", "暴露垃圾", 0.17, {"courtyard": 3, "strip": 2, "market": 2, "road": 1},
          "default", ("{place}有暴露垃圾，未及时清运", "{place}垃圾桶周边散落生活垃圾",
@@ -214,7 +226,7 @@ CATEGORIES: tuple[CaseCategory, ...] = (
          ("{place}堆放建材杂物，占用通道", "{place}有废旧家具乱堆乱放")),
     _cat("E", "01003", "道路不洁", 0.04, {"road": 2, "site": 1, "market": 1}, "default",
          ("{place}路面有泥土污渍，需清扫", "{place}路面油污明显")),
-    _cat("E", "02001", "小广告", 0.06, {"courtyard": 2, "strip": 1, "road": 1}, "default",
+    _cat("E", "02001", "非法小广告", 0.06, {"courtyard": 2, "strip": 1, "road": 1}, "default",
          ("{place}墙面张贴小广告", "{place}电线杆上有喷涂小广告")),
     _cat("E", "03001", "施工扰民", 0.02, {"site": 1}, "nuisance",
          ("{place}夜间施工噪音大，影响居民休息", "{place}施工车辆夜间作业扰民")),
@@ -229,7 +241,7 @@ CATEGORIES: tuple[CaseCategory, ...] = (
     _cat("E", "04003", "共享单车乱停放", 0.08, {"junction": 3, "school": 1, "strip": 1}, "street",
          ("{place}共享单车乱停乱放，占用盲道", "{place}共享单车堆积影响通行"),
          (0.7, 0.7, 1.1, 1.3, 1.3, 1.1, 0.9, 0.9, 1.2, 1.2, 0.9, 0.7)),
-    _cat("E", "04004", "机动车乱停放", 0.04, {"road": 1, "strip": 1, "hospital": 1}, "street",
+    _cat("E", "04004", "机动车违停", 0.04, {"road": 1, "strip": 1, "hospital": 1}, "street",
          ("{place}机动车占用人行道停放", "{place}车辆乱停影响通行")),
     _cat("E", "04005", "消防通道堵塞", 0.03, {"courtyard": 1}, "courtyard",
          ("{place}消防通道被车辆堵塞", "{place}消防通道堆放杂物")),
@@ -239,39 +251,37 @@ CATEGORIES: tuple[CaseCategory, ...] = (
          ("{place}油烟直排，居民反映扰民", "{place}未安装油烟净化设施"), SUMMER),
     _cat("E", "06002", "噪音扰民", 0.03, {"restaurant": 1, "site": 1, "courtyard": 1},
          "nuisance", ("{place}夜间噪音扰民", "{place}商户使用高音喇叭招揽生意"), SUMMER),
-    _cat("E", "07001", "积水", 0.015, {"lowpoint": 1}, "default",
+    _cat("E", "07001", "道路积水", 0.015, {"lowpoint": 1}, "default",
          ("{place}雨后路面积水严重", "{place}雨水篦子堵塞造成积水"),
          (0.05, 0.05, 0.1, 0.3, 0.8, 2.5, 4, 3.5, 1.5, 0.4, 0.1, 0.05)),
+    _cat("E", "07005", "井盖缺失", 0.008, {"road": 1}, "default",
+         ("{place}井盖缺失，已临时围挡", "{place}井盖丢失，存在坠落风险")),
     _cat("E", "08001", "私搭乱接电线", 0.02, {"courtyard": 2, "strip": 1}, "courtyard",
          ("{place}私拉电线存在安全隐患", "{place}楼道内电线乱接乱拉")),
-    _cat("E", "08002", "电动车飞线充电", 0.025, {"courtyard": 1}, "courtyard",
+    _cat("E", "08002", "电动车违规充电", 0.025, {"courtyard": 1}, "courtyard",
          ("{place}有电动车飞线充电", "{place}楼道内停放电动车充电")),
-    _cat("C", "21001", "井盖缺失/破损", 0.03, {"road": 1}, "default",
-         ("{place}井盖破损，存在安全隐患", "{place}井盖缺失，已临时围挡")),
-    _cat("C", "21002", "路灯不亮", 0.04, {"road": 1}, "default",
+    _cat("C", "21002", "路灯", 0.04, {"road": 1}, "default",
          ("{place}路灯不亮", "{place}多盏路灯夜间不亮"),
          (1.4, 1.3, 1.1, 0.9, 0.8, 0.7, 0.7, 0.8, 0.9, 1.1, 1.3, 1.4)),
-    _cat("C", "21003", "果皮箱破损", 0.015, {"road": 1, "strip": 1}, "default",
-         ("{place}果皮箱破损", "{place}果皮箱缺失")),
-    _cat("C", "22001", "道路破损", 0.035, {"road": 1}, "default",
+    _cat("C", "21003", "污水井盖", 0.022, {"road": 1}, "default",
+         ("{place}污水井盖破损，存在安全隐患", "{place}污水井盖松动，车辆经过异响")),
+    _cat("C", "22001", "道路路面", 0.035, {"road": 1}, "default",
          ("{place}路面出现坑槽", "{place}人行道板松动破损")),
-    _cat("C", "24001", "绿化损坏", 0.025, {"road": 1, "park": 2}, "default",
-         ("{place}绿化带苗木被踩踏损坏", "{place}行道树枝条折断"),
+    _cat("C", "23003", "果皮箱", 0.015, {"road": 1, "strip": 1}, "default",
+         ("{place}果皮箱破损", "{place}果皮箱缺失")),
+    _cat("C", "24001", "绿地", 0.025, {"road": 1, "park": 2}, "default",
+         ("{place}绿化带苗木被踩踏损坏", "{place}绿地被毁改种蔬菜"),
          (0.5, 0.6, 1.2, 1.5, 1.3, 1.1, 1, 1, 1, 1, 0.8, 0.6)),
+    _cat("E", "", "其他", 0.015, {"courtyard": 2, "strip": 1, "road": 1}, "public",
+         ("{place}居民反映楼道照明损坏多日无人维修", "{place}居民反映附近有刺鼻异味，来源不明",
+          "{place}居民反映门禁损坏，外来人员随意进出")),
 )
-ON_EDGE_CATEGORIES = ("井盖缺失/破损", "路灯不亮", "道路破损")
-STATUS_BY_AGE: tuple[tuple[float, dict[str, float]], ...] = (
-    # (minimum age in days, status mix): old cases are mostly closed, fresh ones still moving.
-    (30, {"closed": 0.93, "voided": 0.03, "parked": 0.02, "handling": 0.01, "handled": 0.01}),
-    (7, {"closed": 0.78, "voided": 0.03, "parked": 0.03, "handling": 0.07, "handled": 0.05,
-         "dispatched": 0.04}),
-    (2, {"closed": 0.45, "voided": 0.02, "parked": 0.03, "handled": 0.12, "handling": 0.18,
-         "dispatched": 0.13, "filed": 0.07}),
-    (0, {"closed": 0.15, "handled": 0.08, "handling": 0.17, "dispatched": 0.20, "filed": 0.20,
-         "reported": 0.20}),
-)
+UNCLASSIFIED_CODE = "00000"  # stands in for the type code in the case number of a 其他 report
+ON_EDGE_CATEGORIES = ("污水井盖", "路灯", "道路路面")
+# Reports only: what happens to each case is simulated through the workflow when the demo
+# loads (lifecycle.py), so the file carries no status.
 CASE_COLUMNS = ("external_id", "lon", "lat", "category", "category_code", "description",
-                "source", "reported_at", "status")
+                "source", "reported_at")
 # fmt: on
 
 
@@ -733,12 +743,14 @@ def _add_places_in_parcels(street: Street, rng: np.random.Generator, year: int) 
         if parcel.use == "courtyard":
             parcel.name = courtyard_names[n_courtyard]
             status = statuses[n_courtyard]
+            managers = {
+                "red_property": RED_PROPERTY_COMPANIES,
+                "property_managed": PROPERTY_COMPANIES,
+            }
             company = (
-                None
-                if status == "unmanaged"
-                else RED_PROPERTY_COMPANIES[int(rng.integers(2))]
-                if status == "red_property"
-                else PROPERTY_COMPANIES[int(rng.integers(len(PROPERTY_COMPANIES)))]
+                managers[status][int(rng.integers(len(managers[status])))]
+                if status in managers
+                else None
             )
             n_courtyard += 1
             parcel.ref = len(street.courtyards)
@@ -750,7 +762,8 @@ def _add_places_in_parcels(street: Street, rng: np.random.Generator, year: int) 
                         "name": parcel.name,
                         "address": address,
                         "management_status": status,
-                        "property_company": company,
+                        "property_company": company[1] if company else None,
+                        "property_company_code": company[0] if company else None,
                         "built_year": int(rng.integers(1982, 2012)),
                     },
                 )
@@ -1144,6 +1157,16 @@ def _anchor_pools(street: Street, rng: np.random.Generator) -> dict[str, AnchorP
     return pools
 
 
+def reference_now(year: int) -> datetime:
+    """The demo's "now": the first instant after its year of cases, in Beijing time.
+
+    The workflow of every case is simulated up to this moment (lifecycle.py): the cases of the
+    last days of the year are still open then, some yellow or red; older ones have run their
+    course.
+    """
+    return datetime(year + 1, 1, 1, tzinfo=BEIJING)
+
+
 def _day_weights(year: int) -> tuple[list[date], np.ndarray]:
     days = [
         date(year, 1, 1) + timedelta(days=k)
@@ -1200,14 +1223,6 @@ def _outside_location(street: Street, rng: np.random.Generator) -> tuple[np.ndar
     return xy, _road_label(key, mid).replace("附近", "（辖区外）附近")
 
 
-def _status(rng: np.random.Generator, age_days: float) -> str:
-    for min_age, mix in STATUS_BY_AGE:
-        if age_days >= min_age:
-            names = list(mix)
-            return names[_choice(rng, [mix[s] for s in names])]
-    raise AssertionError("unreachable: the last bracket starts at 0")
-
-
 def _generate_cases(
     street: Street, rng: np.random.Generator, case_count: int, year: int
 ) -> list[dict[str, str]]:
@@ -1245,7 +1260,6 @@ def _generate_cases(
         labels.append(label)
     days, base = _day_weights(year)
     months = np.array([d.month - 1 for d in days])
-    ref = datetime(year + 1, 1, 1, tzinfo=BEIJING)
     rows: list[tuple[datetime, int, dict[str, str]]] = []
     for k, ci in enumerate(cat_list):
         cat = CATEGORIES[ci]
@@ -1277,7 +1291,6 @@ def _generate_cases(
                     "description": template.format(place=labels[k]),
                     "source": source,
                     "reported_at": at.isoformat(),
-                    "status": _status(rng, (ref - at).total_seconds() / 86400),
                     "letter": cat.letter,
                 },
             )
@@ -1288,7 +1301,8 @@ def _generate_cases(
     for at, _, row in rows:
         seq = seq_by_day[at.date()] = seq_by_day.get(at.date(), 0) + 1
         letter = row.pop("letter")
-        row["external_id"] = f"{letter}{row['category_code']}{at:%Y%m%d}{seq:04d}"
+        code = row["category_code"] or UNCLASSIFIED_CODE
+        row["external_id"] = f"{letter}{code}{at:%Y%m%d}{seq:04d}"
         out.append({col: row[col] for col in CASE_COLUMNS})
     return out
 
@@ -1472,6 +1486,7 @@ def generate_demo_street(
         "generator": "onegrid.demo.generate",
         "seed": seed,
         "year": year,
+        "reference_now": reference_now(year).isoformat(),
         "crs": "EPSG:4326",
         "street_code": STREET_CODE,
         "street_name": STREET_NAME,
