@@ -171,3 +171,15 @@ def test_a_nul_character_refuses_its_row_only(abcd, run, cli_database, tmp_path)
     assert result.exit_code == 0, result.output
     assert "row 2" in result.output and "NUL" in result.output
     assert count(cli_database, "cases") == 1
+
+
+def test_category_codes_keep_their_leading_zeros(abcd, run, cli_database, tmp_path):
+    path = tmp_path / "coded.csv"
+    path.write_text(
+        "工单编号,经度,纬度,问题类型,类型编码,上报时间\n"
+        "GD-7,116.395,39.905,暴露垃圾,01001,2025-06-01 09:00\n"
+    )
+    result = run("import", "cases", str(path), "--commit")
+    assert result.exit_code == 0, result.output
+    row = next(csv.DictReader(io.StringIO(run("export", "cases").stdout)))
+    assert (row["category"], row["category_code"]) == ("暴露垃圾", "01001")

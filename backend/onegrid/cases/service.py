@@ -97,6 +97,7 @@ class CaseFields:
     lon: str | None = None
     lat: str | None = None
     category: str | None = None
+    category_code: str | None = None
     reported_at: str | None = None
     description: str | None = None
     status: str | None = None
@@ -167,8 +168,6 @@ def import_cases(
 def _staging_frame(rows: pd.DataFrame) -> pd.DataFrame:
     """A reader's chunk in the staging table's columns."""
     frame = rows.rename(columns={"row": "row_no"})
-    if "category_code" not in frame:
-        frame = frame.assign(category_code=None)
     note = frame["location_missing"].map({True: "no coordinates in the source", False: None})
     epoch = pd.Timestamp(0, tz="UTC")
     reported_us = ((frame["reported_at"] - epoch) // pd.Timedelta(microseconds=1)).astype("Int64")
