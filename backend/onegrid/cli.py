@@ -259,6 +259,9 @@ def import_cases_cmd(
     lon_field: str | None = typer.Option(None, "--lon-field"),
     lat_field: str | None = typer.Option(None, "--lat-field"),
     category_field: str | None = typer.Option(None, "--category-field"),
+    category_code_field: str | None = typer.Option(
+        None, "--category-code-field", help="5-digit type code (GET /api/categories)"
+    ),
     reported_at_field: str | None = typer.Option(None, "--reported-at-field"),
     description_field: str | None = typer.Option(None, "--description-field"),
     status_field: str | None = typer.Option(None, "--status-field"),
@@ -283,6 +286,7 @@ def import_cases_cmd(
             lon=lon_field,
             lat=lat_field,
             category=category_field,
+            category_code=category_code_field,
             reported_at=reported_at_field,
             description=description_field,
             status=status_field,
@@ -353,12 +357,17 @@ def indicators_cmd(
     from datetime import datetime
 
     from onegrid.cases.deadlines import TIME_ZONE
+    from onegrid.errors import OneGridError
     from onegrid.stats import indicators
 
     if fmt not in indicators.FORMATS:
         _err(f"unknown format {fmt!r}; expected one of {', '.join(indicators.FORMATS)}")
         raise typer.Exit(2)
-    query = indicators.indicator_query(start, end, by, as_of, datetime.now(TIME_ZONE))
+    try:
+        query = indicators.indicator_query(start, end, by, as_of, datetime.now(TIME_ZONE))
+    except OneGridError as exc:
+        _err(f"--{(exc.field or '').replace('_', '-')}: {exc.message}")
+        raise typer.Exit(2) from exc
     factory = _session_factory()
     with factory() as session:
         result = indicators.case_indicators(session, query)

@@ -14,7 +14,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -24,17 +23,17 @@ from onegrid.errors import InvalidInput
 from onegrid.stats import repository as repo
 
 GROUPINGS = {
-    "street": "街道",
-    "community": "社区 (second-level grid)",
-    "grid": "网格 (third-level grid)",
-    "unit": "处置单位 (cases.unit_code)",
-    "worker": "网格员 (cases.reporter)",
+    "street": "街道, the street grid",
+    "community": "社区, second-level grids",
+    "grid": "网格, third-level grids",
+    "unit": "处置单位, the unit a case was dispatched to",
+    "worker": "网格员, who reported the case",
 }
-# The group of cases without the key: outside every grid, not dispatched, no named reporter.
+# The group of cases without the key: no grid at that level, not dispatched, no reporter.
 NO_GROUP = {
-    "street": "(不在网格内 outside every grid)",
-    "community": "(不在网格内 outside every grid)",
-    "grid": "(不在网格内 outside every grid)",
+    "street": "(无此级网格 no grid at this level)",
+    "community": "(无此级网格 no grid at this level)",
+    "grid": "(无此级网格 no grid at this level)",
     "unit": "(未派遣 not dispatched)",
     "worker": "(无上报人 no reporter)",
 }
@@ -75,7 +74,8 @@ RATES = {
         "reports",
         "valid reports: cases filed, voided with report_valid = true, or self-handled;"
         " each case once",
-        "reports: every case reported in the period, those still waiting for screening included",
+        "reports: every case reported in the period, merged duplicates and those still waiting"
+        " for screening included",
     ),
 }
 FORMULAS: dict[str, dict[str, str]] = {
@@ -96,8 +96,8 @@ FORMULAS: dict[str, dict[str, str]] = {
     },
     "overdue": {
         "name": "超期",
-        "numerator": "open cases (not parked, closed, evaluated, voided or merged) whose running"
-        " step was due before as_of",
+        "numerator": "cases open now (not parked, closed, evaluated, voided or merged) whose"
+        " running step was due before as_of",
         "denominator": "none (a count)",
     },
 }
@@ -113,6 +113,7 @@ class IndicatorQuery:
     as_of: datetime
 
 
+MIN_YEAR, MAX_YEAR = 1900, 2999
 # A "+08:00" offset typed into a URL arrives as " 08:00" (a plus in a query string is a space).
 _SPACED_OFFSET = re.compile(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
 
@@ -123,11 +124,14 @@ def parse_moment(text: str | None, field: str) -> datetime:
     try:
         moment = datetime.fromisoformat(_SPACED_OFFSET.sub(r"\1+\2", value))
     except ValueError:
+        moment = None
+    # Far-off years are typing errors, and near year 1 or 9999 time zone arithmetic overflows.
+    if moment is None or not MIN_YEAR <= moment.year <= MAX_YEAR:
         raise InvalidInput(
-            f"{field} must be a date like 2025-01-01 or a time like 2025-01-01T08:00:00+08:00,"
-            f" not {text!r}",
+            f"{field} must be a date like 2025-01-01 or a time like 2025-01-01T08:00:00+08:00"
+            f" (years {MIN_YEAR}-{MAX_YEAR}), not {text!r}",
             field=field,
-        ) from None
+        )
     return moment if moment.tzinfo else moment.replace(tzinfo=TIME_ZONE)
 
 
@@ -153,22 +157,43 @@ def indicator_query(
 def case_indicators(session: Session, query: IndicatorQuery) -> dict[str, Any]:
     """Indicators per group and in total, with their formulas, numerators and denominators."""
     rows = repo.indicator_rows(session, query.by, query.start, query.end, query.as_of)
-    groups = [_figures(r, query.by) for r in rows if not r["is_total"]]
-    total = next((_figures(r, query.by) for r in rows if r["is_total"]), None)
+    # ROLLUP gives the total row last, even for a period without cases.
+    *groups, total = (_figures(r, query.by) for r in rows)
     return {
         "by": query.by,
-        "from": query.start.astimezone(TIME_ZONE).isoformat(),
-        "to": query.end.astimezone(TIME_ZONE).isoformat(),
-        "as_of": query.as_of.astimezone(TIME_ZONE).isoformat(),
+        "from": _beijing(query.start),
+        "to": _beijing(query.end),
+        "as_of": _beijing(query.as_of),
         "formulas": FORMULAS,
         "groups": groups,
-        # No cases at all still give a total row, of zeros.
-        "total": total or _figures({"is_total": True}, query.by),
+        "total": total,
     }
 
 
-def _count(row: dict[str, Any], name: str) -> int:
-    return int(row.get(name) or 0)
+def _beijing(moment: datetime) -> str:
+    return moment.astimezone(TIME_ZONE).isoformat(timespec="seconds")
+
+
+# The counts in every row, in this order; the rates and averages follow them.
+ROW_COUNTS = (
+    "reports",
+    "filed",
+    "closed",
+    "closed_on_time",
+    "self_handled",
+    "awaiting_closure",
+    "should_be_closed",
+    "parked",
+    "voided",
+    "voided_valid",
+    "merged",
+    "valid_reports",
+    "dispatched",
+    "extended",
+    "handled",
+    "reworked",
+    "overdue",
+)
 
 
 def _ratio(numerator: float, denominator: int, places: int = 4) -> float | None:
@@ -177,34 +202,35 @@ def _ratio(numerator: float, denominator: int, places: int = 4) -> float | None:
 
 
 def _figures(row: dict[str, Any], by: str) -> dict[str, Any]:
-    counts = {k: _count(row, k) for k in repo.COUNTS if k not in ("handling_s", "timed")}
-    counts.pop("satisfaction_sum")
+    def count(name: str) -> int:
+        return int(row.get(name) or 0)  # a sum over no cases is NULL
+
+    counts = {name: count(name) for name in ROW_COUNTS if name != "should_be_closed"}
     counts["should_be_closed"] = counts["closed"] + counts["awaiting_closure"]
-    if row.get("is_total"):
-        code, label = None, "total"
+    if row["is_total"]:
+        code, name = None, "total"
     else:
         code = row["code"]
-        label = row["name"] if code is not None else NO_GROUP[by]
-    figures: dict[str, Any] = {"code": code, "name": label, **counts}
+        name = row["name"] if code is not None else NO_GROUP[by]
+    figures: dict[str, Any] = {"code": code, "name": name}
+    figures.update((key, counts[key]) for key in ROW_COUNTS)
     for rate, (_, num, den, _, _) in RATES.items():
         figures[rate] = {
             "value": _ratio(counts[num], counts[den]),
             "numerator": counts[num],
             "denominator": counts[den],
         }
-    timed = _count(row, "timed")
-    hours = float(row.get("handling_s") or Decimal(0)) / 3600
+    hours = float(row.get("handling_s") or 0) / 3600
     figures["avg_handling_hours"] = {
-        "value": _ratio(hours, timed, 2),
+        "value": _ratio(hours, count("timed"), 2),
         "total_hours": round(hours, 2),
-        "cases": timed,
+        "cases": count("timed"),
     }
-    rated = counts["rated"]
     figures["satisfaction"] = {
-        "average": _ratio(_count(row, "satisfaction_sum"), rated, 2),
-        "satisfied_share": _ratio(counts["satisfied"], rated),
-        "satisfied": counts["satisfied"],
-        "rated": rated,
+        "average": _ratio(count("satisfaction_sum"), count("rated"), 2),
+        "satisfied_share": _ratio(count("satisfied"), count("rated")),
+        "satisfied": count("satisfied"),
+        "rated": count("rated"),
     }
     return figures
 
@@ -300,6 +326,12 @@ def flat_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 def render_csv(result: dict[str, Any]) -> str:
     rows = flat_rows(result)
+    for row in rows:
+        # Codes and names are typed by people (a reporter's name): a spreadsheet must show a
+        # cell that starts like a formula, not run it (as cases/service.py does for exports).
+        for key in ("code", "name"):
+            if isinstance(row[key], str) and row[key][:1] in ("=", "+", "-", "@", "\t", "\r"):
+                row[key] = "'" + row[key]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()

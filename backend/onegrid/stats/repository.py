@@ -26,57 +26,73 @@ GROUPINGS = {
     "worker": ("c.reporter", "SELECT k.key AS code, k.key AS name"),
 }
 
-CLOSED = "c.status IN ('closed', 'evaluated')"
-OPEN = "c.status NOT IN ('parked', 'closed', 'evaluated', 'voided', 'merged')"
-HANDLED = "c.reported_back_at IS NOT NULL"
-VOIDED_VALID = "(c.status = 'voided' AND c.voided_valid)"
-SELF_HANDLED = f"({CLOSED} AND c.filed_at IS NULL)"
-
-# The counts per case row; every indicator is a ratio of two of them (see indicators.py).
-# Each case is counted once per count, so a numerator never exceeds its denominator.
-COUNTS = {
-    "reports": "count(*)",
+# Facts about the cases of one key (grid id, unit code or reporter) and one status, counted
+# in the scan of the period's cases. Status conditions are left to COUNTS, which see only the
+# few (key, status) rows: that keeps the per-case work, which is what costs, small.
+FACTS = {
+    "n": "count(*)",
     "filed": "count(*) FILTER (WHERE c.filed_at IS NOT NULL)",
-    "closed": f"count(*) FILTER (WHERE {CLOSED})",
-    "closed_on_time": f"count(*) FILTER (WHERE {CLOSED} AND c.late_steps = 0)",
-    "self_handled": f"count(*) FILTER (WHERE {SELF_HANDLED})",
-    "awaiting_closure": f"count(*) FILTER (WHERE c.filed_at IS NOT NULL AND {OPEN})",
-    "parked": "count(*) FILTER (WHERE c.status = 'parked')",
-    "voided": "count(*) FILTER (WHERE c.status = 'voided')",
-    "voided_valid": f"count(*) FILTER (WHERE {VOIDED_VALID})",
-    "merged": "count(*) FILTER (WHERE c.status = 'merged')",
-    "valid_reports": (
-        f"count(*) FILTER (WHERE c.filed_at IS NOT NULL OR {VOIDED_VALID} OR {SELF_HANDLED})"
-    ),
+    "on_time": "count(*) FILTER (WHERE c.late_steps = 0)",
+    "voided_valid": "count(*) FILTER (WHERE c.voided_valid)",
+    # A closed case not filed is self-handled (自处理): valid too.
+    "valid": "count(*) FILTER (WHERE c.filed_at IS NOT NULL OR c.voided_valid"
+    " OR c.status IN ('closed', 'evaluated'))",
     "dispatched": "count(*) FILTER (WHERE c.dispatched_at IS NOT NULL)",
     "extended": "count(*) FILTER (WHERE c.dispatched_at IS NOT NULL AND c.extension_count > 0)",
-    "handled": f"count(*) FILTER (WHERE {HANDLED})",
-    "reworked": f"count(*) FILTER (WHERE {HANDLED} AND c.rework_count > 0)",
-    "timed": f"count(*) FILTER (WHERE {HANDLED} AND c.dispatched_at IS NOT NULL)",
-    "handling_s": (
-        "sum(extract(epoch FROM c.reported_back_at - c.dispatched_at))"
-        f" FILTER (WHERE {HANDLED} AND c.dispatched_at IS NOT NULL)"
-    ),
-    "overdue": f"count(*) FILTER (WHERE {OPEN} AND c.due_at < :as_of)",
+    "handled": "count(*) FILTER (WHERE c.reported_back_at IS NOT NULL)",
+    "reworked": "count(*) FILTER (WHERE c.reported_back_at IS NOT NULL AND c.rework_count > 0)",
+    "timed": "count(c.reported_back_at - c.dispatched_at)",
+    "handling_s": "sum(extract(epoch FROM c.reported_back_at - c.dispatched_at))",
+    "due": "count(*) FILTER (WHERE c.due_at < :as_of)",
     "rated": "count(c.satisfaction)",
     "satisfied": "count(*) FILTER (WHERE c.satisfaction >= 4)",
     "satisfaction_sum": "sum(c.satisfaction)",
 }
+
+CLOSED = "k.status IN ('closed', 'evaluated')"
+OPEN = "k.status NOT IN ('parked', 'closed', 'evaluated', 'voided', 'merged')"
+
+# The counts per group; every indicator is a ratio of two of them (see indicators.py). Each
+# case is counted once per count, so a numerator never exceeds its denominator.
+COUNTS = {
+    "reports": "sum(k.n)",
+    "filed": "sum(k.filed)",
+    "closed": f"sum(k.n) FILTER (WHERE {CLOSED})",
+    "closed_on_time": f"sum(k.on_time) FILTER (WHERE {CLOSED})",
+    "self_handled": f"sum(k.n - k.filed) FILTER (WHERE {CLOSED})",
+    "awaiting_closure": f"sum(k.filed) FILTER (WHERE {OPEN})",
+    "parked": "sum(k.n) FILTER (WHERE k.status = 'parked')",
+    "voided": "sum(k.n) FILTER (WHERE k.status = 'voided')",
+    "voided_valid": "sum(k.voided_valid)",
+    "merged": "sum(k.n) FILTER (WHERE k.status = 'merged')",
+    "valid_reports": "sum(k.valid)",
+    "dispatched": "sum(k.dispatched)",
+    "extended": "sum(k.extended)",
+    "handled": "sum(k.handled)",
+    "reworked": "sum(k.reworked)",
+    "timed": "sum(k.timed)",
+    "handling_s": "sum(k.handling_s)",
+    "overdue": f"sum(k.due) FILTER (WHERE {OPEN})",
+    "rated": "sum(k.rated)",
+    "satisfied": "sum(k.satisfied)",
+    "satisfaction_sum": "sum(k.satisfaction_sum)",
+}
 SUMS = ("handling_s",)  # not whole numbers
 
-# Hand-shaped: the cases of the period are aggregated per stored key first (a grid id, unit
-# code or reporter; one scan, a hash aggregate PostgreSQL can run in parallel), and only those
-# few rows are mapped to their group and added up, with the total row from ROLLUP. Joining
-# grids to every case instead would cost a join per case for the same answer.
+# Hand-shaped for speed: the period's cases are reduced to one row per stored key and status
+# by a hash aggregate PostgreSQL runs in parallel; mapping keys to groups, the counts and the
+# total row (ROLLUP) then work on those few rows. Grouping by each fact instead makes the
+# planner expect a row per case and give up parallelism; joining grids to every case adds a
+# join per case for the same answer.
 INDICATORS = """
-    WITH per_key AS (
-        SELECT {key} AS key, {counts}
+    WITH facts AS (
+        SELECT {key} AS key, c.status, {facts}
         FROM cases c
         WHERE c.reported_at >= :start AND c.reported_at < :end
-        GROUP BY 1
+        GROUP BY 1, 2
     )
-    SELECT GROUPING(grp.code, grp.name) <> 0 AS is_total, grp.code, grp.name, {sums}
-    FROM per_key k
+    SELECT GROUPING(grp.code, grp.name) <> 0 AS is_total, grp.code, grp.name, {counts}
+    FROM facts k
     LEFT JOIN LATERAL ({group}) grp ON true
     GROUP BY ROLLUP ((grp.code, grp.name))
     ORDER BY is_total, grp.code NULLS LAST
@@ -85,11 +101,15 @@ INDICATORS = """
 
 def indicator_sql(by: str) -> str:
     key, group = GROUPINGS[by]
-    counts = ", ".join(f"{expr} AS {name}" for name, expr in COUNTS.items())
-    sums = ", ".join(
-        f"sum(k.{name})" + ("" if name in SUMS else "::bigint") + f" AS {name}" for name in COUNTS
+    return INDICATORS.format(
+        key=key,
+        facts=", ".join(f"{expr} AS {name}" for name, expr in FACTS.items()),
+        counts=", ".join(
+            expr + ("" if name in SUMS else "::bigint") + f" AS {name}"
+            for name, expr in COUNTS.items()
+        ),
+        group=group,
     )
-    return INDICATORS.format(key=key, counts=counts, group=group, sums=sums)
 
 
 def indicator_rows(
