@@ -598,7 +598,7 @@ def proc_cpu_s(pid: int) -> float:
 
 def case_body(lon: float, lat: float, k: int) -> dict[str, Any]:
     return {"lon": round(float(lon), 7), "lat": round(float(lat), 7),
-            "category": CATEGORIES[k % len(CATEGORIES)][0], "source": "bench",
+            "category": CATEGORIES[k % len(CATEGORIES)][0], "source": "grid_patrol",
             "reported_at": "2026-12-03T09:30:00+08:00"}
 
 

@@ -183,3 +183,20 @@ def test_category_codes_keep_their_leading_zeros(abcd, run, cli_database, tmp_pa
     assert result.exit_code == 0, result.output
     row = next(csv.DictReader(io.StringIO(run("export", "cases").stdout)))
     assert (row["category"], row["category_code"]) == ("暴露垃圾", "01001")
+
+
+def test_seed_loads_the_packaged_taxonomy_and_refuses_a_broken_file(run, cli_database, tmp_path):
+    result = run("seed")
+    assert result.exit_code == 0, result.output
+    assert "loaded 26 units and 87 categories" in result.output
+    broken = tmp_path / "categories.csv"
+    broken.write_text(
+        "code,major_code,major_name,name,kind,department,file_limit,handle_limit,verify_limit,"
+        "urgent,property_may_handle,self_handle_allowed\n"
+        "01001,01,市容环境,暴露垃圾,event,D99,30min,2days,1h,false,false,false\n",
+        encoding="utf-8",
+    )
+    result = run("seed", "--categories", str(broken))
+    assert result.exit_code == 1
+    assert "nothing loaded" in result.output and "line 2" in result.output
+    assert "handle_limit" in result.output and "D99" in result.output

@@ -382,6 +382,29 @@ def indicators_cmd(
 # --- demo and server ---------------------------------------------------------------------------
 
 
+@app.command("seed")
+def seed_cmd(
+    units_file: Path | None = typer.Option(
+        None, "--units", exists=True, dir_okay=False, help="units CSV (default: packaged)"
+    ),
+    categories_file: Path | None = typer.Option(
+        None, "--categories", exists=True, dir_okay=False, help="categories CSV (default: packaged)"
+    ),
+) -> None:
+    """Load or update the units and the case categories (all or nothing)."""
+    from onegrid.cases.taxonomy import SeedError
+    from onegrid.units import service as units_service
+
+    factory = _session_factory()
+    try:
+        with factory() as session, session.begin():
+            counts = units_service.load_seed(session, units_file, categories_file)
+    except SeedError as exc:
+        _err(f"nothing loaded:\n{exc}")
+        raise typer.Exit(1) from exc
+    typer.echo(f"loaded {counts['units']} units and {counts['categories']} categories")
+
+
 @app.command("demo")
 def demo_cmd(
     out_dir: Path = typer.Option(
