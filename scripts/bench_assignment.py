@@ -798,7 +798,7 @@ def main() -> None:
             say(f"=== N = {n:,} cases ===")
             with psycopg.connect(libpq(url), autocommit=True) as conn:
                 conn.execute("DROP TABLE IF EXISTS cases_baseline")
-                conn.execute("TRUNCATE cases RESTART IDENTITY")
+                conn.execute("TRUNCATE cases RESTART IDENTITY CASCADE")  # events, attachments too
             csv_path = workdir / f"cases_{n}.csv"
             t = time.perf_counter()
             csv_info = write_cases_csv(street, n, csv_path, args.seed)

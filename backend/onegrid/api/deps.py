@@ -89,7 +89,10 @@ def parse_bbox(
     return (minx, miny, maxx, maxy)
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the transaction commits when the handler returns, before the answer is
+# sent, so a client that got 201 can read its case at once (and a failed commit is a 5xx,
+# never a success that did not happen).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ClockDep = Annotated[datetime, Depends(current_time)]
 CalendarDep = Annotated[WorkCalendar, Depends(work_calendar)]
