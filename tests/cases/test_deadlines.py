@@ -322,3 +322,13 @@ def test_load_reads_a_custom_calendar_file(tmp_path):
     calendar = WorkCalendar.load(path)
     assert (calendar.first_year, calendar.last_year) == (2027, 2027)
     assert not calendar.is_working_day(date(2027, 1, 1))
+
+
+@pytest.mark.parametrize("text", ["527041min", "8785h", "261wd", "367cd", "99999999wd"])
+def test_limits_longer_than_a_year_are_refused(text):
+    with pytest.raises(ValueError, match="longer than a year"):
+        TimeLimit.parse(text)
+
+
+def test_a_year_long_limit_is_accepted():
+    assert str(TimeLimit.parse("260wd")) == "260wd"

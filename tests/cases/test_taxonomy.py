@@ -341,3 +341,19 @@ def test_seed_error_is_a_value_error_carrying_the_problem_list(tmp_path):
     assert caught.value.problems == [
         "categories.csv line 2, field urgent: 'yes' is not true or false"
     ]
+
+
+def test_a_limit_longer_than_a_year_is_refused_with_its_line(tmp_path):
+    from onegrid.cases import taxonomy
+
+    header = (
+        "code,major_code,major_name,name,kind,department,file_limit,handle_limit,verify_limit,"
+        "urgent,property_may_handle,self_handle_allowed\n"
+    )
+    path = tmp_path / "categories.csv"
+    path.write_text(
+        header + "01001,01,市容环境,暴露垃圾,event,D01,30min,99999999wd,1h,false,false,false\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(taxonomy.SeedError, match=r"line 2.*handle_limit.*longer than a year"):
+        taxonomy.read_categories(path, unit_codes={"D01"})

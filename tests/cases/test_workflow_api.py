@@ -179,7 +179,14 @@ def test_send_back_and_resubmit(client, street):
     assert case["status"] == "reported"
     case = dispatched(client, case)
     unit = case["unit_code"]
-    case = act(client, case, "send_back", handler(unit), reason="非本部门职责")
+    other = "D01" if unit != "D01" else "D02"
+    r = client.post(
+        f"/api/cases/{case['id']}/actions/decline",
+        json={"version": case["version"], "reason": "不是我们的"},
+        headers=handler(other),
+    )
+    assert r.status_code == 409 and r.json()["field"] == "X-OneGrid-Unit"
+    case = act(client, case, "decline", handler(unit), reason="非本部门职责")
     assert case["status"] == "filed" and case["step"] == "file"
     case = act(client, case, "dispatch", DISPATCHER, unit_code="D01")
     assert (case["unit_code"], case["dispatch_rule"]) == ("D01", "chosen_by_dispatcher")

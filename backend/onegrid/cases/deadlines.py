@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Literal, cast, get_args
 from zoneinfo import ZoneInfo
 
+from onegrid.errors import InvalidInput
+
 # zoneinfo, never pytz: a pytz zone attached with tzinfo= is local mean time, +08:06 (B22).
 TIME_ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -48,6 +50,9 @@ _KINDS = ("holiday", "workday")
 _END_OF_DAY = time(23, 59, 59)
 
 
+MAX_AMOUNT = {"min": 366 * 24 * 60, "h": 366 * 24, "wd": 260, "cd": 366}
+
+
 @dataclass(frozen=True)
 class TimeLimit:
     """A time limit such as 30min, 6h, 1wd or 1cd.
@@ -62,6 +67,13 @@ class TimeLimit:
     def __post_init__(self) -> None:
         if self.amount <= 0 or self.unit not in get_args(LimitUnit):
             raise ValueError(f"bad time limit {self.amount}{self.unit}; expected {_LIMIT_FORMS}")
+        # No step of a case runs longer than a year; more is a typing error, and far-off dates
+        # overflow the date arithmetic.
+        if self.amount > MAX_AMOUNT[self.unit]:
+            raise ValueError(
+                f"time limit {self.amount}{self.unit} is longer than a year; the most is"
+                f" {MAX_AMOUNT[self.unit]}{self.unit}"
+            )
 
     @classmethod
     def parse(cls, text: str) -> TimeLimit:
@@ -385,3 +397,27 @@ def _weekdays_before(ordinal: int) -> int:
     """Mondays to Fridays among the dates with ordinal 1 .. ordinal - 1 (day 1 is a Monday)."""
     weeks, days = divmod(ordinal - 1, 7)
     return weeks * 5 + min(days, 5)
+
+
+# --- moments typed by people (query parameters, command options) -------------------------
+
+MIN_YEAR, MAX_YEAR = 1900, 2999
+# A "+08:00" offset typed into a URL arrives as " 08:00" (a plus in a query string is a space).
+_SPACED_OFFSET = re.compile(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
+
+
+def parse_moment(text: str | None, field: str) -> datetime:
+    """A date (midnight, Beijing time) or a date and time (Beijing time unless it has an offset)."""
+    value = (text or "").strip()
+    try:
+        moment = datetime.fromisoformat(_SPACED_OFFSET.sub(r"\1+\2", value))
+    except ValueError:
+        moment = None
+    # Far-off years are typing errors, and near year 1 or 9999 time zone arithmetic overflows.
+    if moment is None or not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise InvalidInput(
+            f"{field} must be a date like 2025-01-01 or a time like 2025-01-01T08:00:00+08:00"
+            f" (years {MIN_YEAR}-{MAX_YEAR}), not {text!r}",
+            field=field,
+        )
+    return moment if moment.tzinfo else moment.replace(tzinfo=TIME_ZONE)

@@ -18,7 +18,7 @@ from onegrid.cases.deadlines import TimeLimit, WorkCalendar
 from onegrid.errors import InvalidInput, TransitionNotAllowed
 
 # Moves that start their step's clock afresh even when the step stays the same.
-RESTARTS_CLOCK = ("send_back", "verify", "resubmit")
+RESTARTS_CLOCK = ("send_back", "decline", "verify", "resubmit")
 # Moves that end a step without it having been done, so it is never "late".
 CANCELS_STEP = ("void", "merge")
 

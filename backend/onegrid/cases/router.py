@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
 
@@ -19,6 +18,7 @@ from onegrid.api.deps import (
     SettingsDep,
 )
 from onegrid.cases import service, workflow
+from onegrid.cases.deadlines import parse_moment
 from onegrid.cases.schemas import (
     AttachmentRead,
     CaseCreate,
@@ -189,14 +189,21 @@ def deadline_watch(
     grid: Annotated[str | None, Query(description="code of a grid at any level")] = None,
     unit: Annotated[str | None, Query(max_length=100)] = None,
     overdue_only: bool = False,
-    as_of: Annotated[datetime | None, Query(description="default: now")] = None,
+    as_of: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description="2026-01-01 or 2026-01-01T08:00+08:00 (Beijing time"
+            " without an offset); default: now",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[dict]:
     """Cases overdue (red) or with at least 80 % of their step's time used (yellow)."""
     return service.deadline_watch(
         session,
         calendar=calendar,
-        at=as_of or now,
+        at=parse_moment(as_of, "as_of") if as_of else now,
         grid=grid,
         unit=unit,
         overdue_only=overdue_only,

@@ -41,6 +41,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from onegrid.cases.deadlines import TimeLimit
+
 LIMIT_PATTERN = re.compile(r"^[1-9][0-9]*(min|h|wd|cd)$")
 SEED_DIR = Path(__file__).resolve().parent / "seed"
 UNITS_FILE = "units.csv"
@@ -322,6 +324,11 @@ def _category_checker(
                     field,
                     f"'{value}' is not a time limit (use 30min, 6h, 1wd or 1cd)",
                 )
+            elif value:
+                try:
+                    TimeLimit.parse(value)
+                except ValueError as exc:  # e.g. longer than a year
+                    problems.field(line, field, str(exc))
         flags: dict[str, bool] = {}
         for field in FLAG_FIELDS:
             value = row[field]

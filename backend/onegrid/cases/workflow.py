@@ -104,10 +104,18 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             "send_back",
-            "退回",
-            {"screened": "reported", "dispatched": "filed", "handling": "filed"},
-            STREET | HANDLERS,
+            "退回社区",
+            _from("screened", "reported"),
+            STREET,
             ("reason",),
+        ),
+        Transition(
+            "decline",
+            "退单",
+            _from("dispatched handling", "filed"),
+            HANDLERS,
+            ("reason",),
+            own_unit_only=True,
         ),
         Transition(
             "void",

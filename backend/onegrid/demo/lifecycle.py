@@ -654,7 +654,7 @@ class Simulation:
         if "unit_send_back" not in plan.done and self.draw.random() < UNIT_SENDS_BACK:
             plan.done.add("unit_send_back")
             reason = "经核实不属于本单位职责，请重新派遣"
-            self._do(run, "send_back", who, at, reason=reason)
+            self._do(run, "decline", who, at, reason=reason)
             return True
         if self._park_here(run, plan, "dispatched", at):
             return True

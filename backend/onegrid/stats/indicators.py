@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from onegrid.cases.deadlines import TIME_ZONE
+from onegrid.cases.deadlines import TIME_ZONE, parse_moment
 from onegrid.errors import InvalidInput
 from onegrid.stats import repository as repo
 
@@ -111,28 +110,6 @@ class IndicatorQuery:
     end: datetime
     by: str
     as_of: datetime
-
-
-MIN_YEAR, MAX_YEAR = 1900, 2999
-# A "+08:00" offset typed into a URL arrives as " 08:00" (a plus in a query string is a space).
-_SPACED_OFFSET = re.compile(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
-
-
-def parse_moment(text: str | None, field: str) -> datetime:
-    """A date (midnight, Beijing time) or a date and time (Beijing time unless it has an offset)."""
-    value = (text or "").strip()
-    try:
-        moment = datetime.fromisoformat(_SPACED_OFFSET.sub(r"\1+\2", value))
-    except ValueError:
-        moment = None
-    # Far-off years are typing errors, and near year 1 or 9999 time zone arithmetic overflows.
-    if moment is None or not MIN_YEAR <= moment.year <= MAX_YEAR:
-        raise InvalidInput(
-            f"{field} must be a date like 2025-01-01 or a time like 2025-01-01T08:00:00+08:00"
-            f" (years {MIN_YEAR}-{MAX_YEAR}), not {text!r}",
-            field=field,
-        )
-    return moment if moment.tzinfo else moment.replace(tzinfo=TIME_ZONE)
 
 
 def indicator_query(
