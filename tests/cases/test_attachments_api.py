@@ -61,10 +61,16 @@ def test_wrong_types_empty_files_and_lies_are_refused_naming_the_file(client, st
     assert client.get(f"/api/cases/{case['id']}/attachments").json() == []
 
 
-def test_an_upload_over_the_limit_gets_413(client, street, settings):
+def test_a_photo_of_exactly_the_limit_fits_and_one_far_over_gets_413(client, street, settings):
     case = report(client)
-    too_big = JPEG + bytes(settings.max_upload_bytes)
-    assert upload(client, case["id"], too_big).status_code == 413
+    exact = JPEG + bytes(settings.max_upload_bytes - len(JPEG))
+    r = upload(client, case["id"], exact)
+    assert r.status_code == 201 and r.json()["size_bytes"] == settings.max_upload_bytes
+    one_more = exact + b"\x00"
+    r = upload(client, case["id"], one_more)
+    assert r.status_code == 422 and "the limit is" in r.json()["message"]
+    far_over = JPEG + bytes(2 * settings.max_upload_bytes)
+    assert upload(client, case["id"], far_over).status_code == 413
 
 
 def test_an_attachment_on_an_unknown_case_is_404(client, street):

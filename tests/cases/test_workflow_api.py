@@ -406,3 +406,63 @@ def test_an_unknown_status_filter_is_refused_not_answered_empty(client, street):
     report(client)
     listed = client.get("/api/cases", params={"status": "reported"}).json()["features"]
     assert len(listed) == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("satisfaction", True),
+        ("satisfaction", "5"),
+        ("satisfaction", 4.0),
+        ("version", True),
+        ("report_valid", "yes"),
+        ("into", True),
+        ("note", "a\u0000b"),
+    ],
+)
+def test_loosely_typed_fields_are_refused_not_coerced(client, street, field, value):
+    case = report(client)
+    body = {"version": case["version"], "note": "n", field: value}
+    r = client.post(f"/api/cases/{case['id']}/actions/self_handle", json=body, headers=WORKER)
+    assert r.status_code == 422, r.text
+    assert field in r.json()["field"]
+    assert client.get(f"/api/cases/{case['id']}").json()["version"] == case["version"]
+
+
+def test_a_chinese_name_in_the_actor_header_is_stored_as_sent(client, street):
+    case = report(client)
+    headers = {**COMMUNITY, "X-OneGrid-User": "社区李强".encode()}  # UTF-8 bytes on the wire
+    act(client, case, "screen", headers)
+    events = client.get(f"/api/cases/{case['id']}/events").json()
+    assert events[-1]["actor"] == "社区李强"
+
+
+def test_a_category_text_that_contradicts_the_code_is_refused(client, street):
+    body = {"lon": IN_WEST[0], "lat": IN_WEST[1], "category_code": GARBAGE, "category": "火灾"}
+    r = client.post("/api/cases", json=body, headers=WORKER)
+    assert r.status_code == 422 and r.json()["field"] == "category"
+
+
+def test_the_same_idempotency_key_from_another_reporter_is_not_a_replay(client, street):
+    body = {"lon": IN_WEST[0], "lat": IN_WEST[1], "category_code": GARBAGE}
+    key = {"Idempotency-Key": "shared-key-0001"}
+    assert client.post("/api/cases", json=body, headers={**key, **WORKER}).status_code == 201
+    other = client.post("/api/cases", json=body, headers={**key, **COMMUNITY})
+    assert other.status_code == 409 and other.json()["field"] == "Idempotency-Key"
+
+
+def test_extension_moves_are_offered_only_when_they_can_be_made(client, street):
+    case = dispatched(client, report(client))
+    assert "request_extension" in case["allowed_actions"]
+    assert "approve_extension" not in case["allowed_actions"]
+    unit = case["unit_code"]
+    case = act(client, case, "request_extension", handler(unit), reason="r", extension="1wd")
+    assert "approve_extension" in case["allowed_actions"]
+    assert "request_extension" not in case["allowed_actions"]
+
+
+def test_deadline_watch_reads_as_of_like_indicators_and_refuses_nonsense(client, street):
+    assert client.get("/api/deadlines", params={"as_of": "2026-01-01"}).status_code == 200
+    for bad in ("9999-12-31T23:59:59Z", "yesterday"):
+        r = client.get("/api/deadlines", params={"as_of": bad})
+        assert r.status_code == 422 and r.json()["field"] == "as_of"

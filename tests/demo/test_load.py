@@ -411,7 +411,11 @@ def test_every_side_path_of_the_workflow_occurs(
 ) -> None:
     actions = Counter(e["action"] for history in events.values() for e in history)
     assert set(actions) == {"report", "merged_in", *workflow.TRANSITIONS}
-    assert actions["self_handle"] > 200 and actions["send_back"] + actions["decline"] > 50 and actions["park"] > 20
+    assert (
+        actions["self_handle"] > 200
+        and actions["send_back"] + actions["decline"] > 50
+        and actions["park"] > 20
+    )
     assert {c["rework_count"] for c in cases.values()} >= {0, 1, 2}
     assert {c["voided_valid"] for c in cases.values() if c["status"] == "voided"} == {True, False}
     assert {c["satisfaction"] for c in cases.values() if c["status"] == "evaluated"} == {

@@ -46,7 +46,20 @@ def current_actor(
             f"unknown role {x_onegrid_role!r}; roles are {', '.join(ROLES)}",
             field="X-OneGrid-Role",
         )
-    return Actor(name=x_onegrid_user.strip(), role=x_onegrid_role, unit_code=x_onegrid_unit)
+    name = _header_text(x_onegrid_user, "X-OneGrid-User")
+    unit = _header_text(x_onegrid_unit, "X-OneGrid-Unit") if x_onegrid_unit else None
+    return Actor(name=name, role=x_onegrid_role, unit_code=unit)
+
+
+def _header_text(value: str, header: str) -> str:
+    """Header bytes arrive decoded as Latin-1; a Chinese name sent as UTF-8 is decoded back."""
+    try:
+        text = value.encode("latin-1").decode("utf-8")
+    except UnicodeError as exc:
+        raise InvalidInput(f"{header} must be UTF-8 text", field=header) from exc
+    if not text.strip() or any(ord(c) < 32 for c in text):
+        raise InvalidInput(f"{header} must be a name without control characters", field=header)
+    return text.strip()
 
 
 def optional_actor(
@@ -54,8 +67,11 @@ def optional_actor(
     x_onegrid_role: Annotated[str | None, Header()] = None,
     x_onegrid_unit: Annotated[str | None, Header(max_length=100)] = None,
 ) -> Actor | None:
-    if not x_onegrid_user or not x_onegrid_role:
+    if not x_onegrid_user and not x_onegrid_role:
         return None
+    if not x_onegrid_user or not x_onegrid_role:
+        missing = "X-OneGrid-Role" if x_onegrid_user else "X-OneGrid-User"
+        raise InvalidInput(f"{missing} is needed with the other actor header", field=missing)
     return current_actor(x_onegrid_user, x_onegrid_role, x_onegrid_unit)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Photos and files go to these paths only; every other body is a few hundred bytes.
+MULTIPART_OVERHEAD = 64 * 1024
 UPLOAD_PATH = re.compile(r"^/api/cases/\d+/attachments$")
 
 
@@ -18,7 +19,8 @@ class BodySizeLimit:
     def __init__(self, app: ASGIApp, max_bytes: int, upload_max_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.upload_max_bytes = upload_max_bytes or max_bytes
+        # The multipart envelope (boundaries, part headers) comes on top of the file itself.
+        self.upload_max_bytes = (upload_max_bytes or max_bytes) + MULTIPART_OVERHEAD
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):

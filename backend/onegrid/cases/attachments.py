@@ -41,7 +41,9 @@ def detect_type(head: bytes) -> str | None:
 def clean_filename(name: str | None) -> str:
     """The base name without paths or control characters, at most 200 characters."""
     base = re.split(r"[\\/]", name or "")[-1]
-    base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip()
+    # Control characters, and bidirectional overrides that make "photo\u202egnp.exe" read
+    # as "photoexe.png".
+    base = re.sub(r"[\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]", "", base).strip()
     return base[:200] or "attachment"
 
 

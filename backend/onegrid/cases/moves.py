@@ -8,13 +8,14 @@ asked only by the moves that need them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from onegrid.cases import step_clock, workflow
-from onegrid.cases.deadlines import TimeLimit, WorkCalendar
+from onegrid.cases.deadlines import TIME_ZONE, TimeLimit, WorkCalendar
 from onegrid.errors import InvalidInput, TransitionNotAllowed
 
 # Moves that start their step's clock afresh even when the step stays the same.
@@ -204,6 +205,15 @@ def _run_clock(row: dict[str, Any], action: str, ctx: Context, move: Move) -> No
     )
     changes.update(clock.as_columns())
     move.event_data["due_at"] = clock.due_at
+
+
+def event_data_json(data: dict[str, Any]) -> str:
+    """An event's data as stored: times as ISO 8601 in Beijing time."""
+
+    def value(v: Any) -> Any:
+        return v.astimezone(TIME_ZONE).isoformat() if isinstance(v, datetime) else str(v)
+
+    return json.dumps(data, ensure_ascii=False, default=value)
 
 
 def _parse_limit(text: Any, field: str) -> TimeLimit:

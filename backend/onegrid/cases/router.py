@@ -136,9 +136,10 @@ def upload_attachment(
     file: Annotated[UploadFile, File(description="a photo (JPEG, PNG, WebP, HEIC) or a PDF")],
     session: SessionDep,
     settings: SettingsDep,
-    actor: OptionalActorDep,
+    actor: ActorDep,
 ) -> dict:
-    """Attach a photo or file to a case; name its id in a later action to put it on the event."""
+    """Attach a photo or file to an open case; name its id in a later action to put it on
+    the event."""
     # Read from the spooled upload in this worker thread, like the database work below.
     content = file.file.read(settings.max_upload_bytes + 1)
     return service.add_attachment(
@@ -147,7 +148,7 @@ def upload_attachment(
         content=content,
         filename=file.filename,
         declared_type=file.content_type,
-        uploaded_by=actor.name if actor else None,
+        uploaded_by=actor.name,
         settings=settings,
     )
 

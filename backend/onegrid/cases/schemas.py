@@ -3,32 +3,43 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, Strict, StrictBool, StrictInt
+
+
+def _no_nul(text: str) -> str:
+    # PostgreSQL text cannot hold NUL; say which field instead of failing at the database.
+    if "\x00" in text:
+        raise ValueError("contains a NUL character (\\u0000)")
+    return text
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+Number = Annotated[float, Strict()]  # a JSON number: not true/false, not "5"
 
 
 class CaseCreate(BaseModel):
     """A new report. Coordinates are in `crs` (default wgs84, what `wx.getLocation` returns
     unless asked for gcj02); GCJ-02 and BD-09 are converted to WGS 84 here, at the edge."""
 
-    lon: float = Field(allow_inf_nan=False, description="longitude (x) in `crs`")
-    lat: float = Field(allow_inf_nan=False, description="latitude (y) in `crs`")
-    crs: str = Field(
+    lon: Number = Field(allow_inf_nan=False, description="longitude (x) in `crs`")
+    lat: Number = Field(allow_inf_nan=False, description="latitude (y) in `crs`")
+    crs: Text = Field(
         "wgs84", max_length=64, description="wgs84, cgcs2000, gcj02, bd09 or EPSG:NNNN"
     )
-    category: str | None = Field(None, max_length=200)
-    category_code: str | None = Field(None, max_length=20)
-    description: str | None = Field(None, max_length=5000)
-    source: str | None = Field(
+    category: Text | None = Field(None, max_length=200)
+    category_code: Text | None = Field(None, max_length=20)
+    description: Text | None = Field(None, max_length=5000)
+    source: Text | None = Field(
         None,
         max_length=50,
         description="grid_patrol (default), resident_wechat, property_company, hotline_12345,"
         " camera_sensor or enterprise_service",
     )
     reported_at: AwareDatetime | None = None
-    external_id: str | None = Field(None, max_length=100)
-    urgent: bool | None = Field(None, description="default: the category's own setting")
+    external_id: Text | None = Field(None, max_length=100)
+    urgent: StrictBool | None = Field(None, description="default: the category's own setting")
 
 
 class Deadline(BaseModel):
@@ -107,16 +118,16 @@ class CaseTransition(BaseModel):
     """One workflow move. `version` is the case version the actor saw (optimistic locking);
     the other fields are what the action needs (GET /api/workflow lists them)."""
 
-    version: int = Field(ge=1)
-    note: str | None = Field(None, max_length=5000)
-    reason: str | None = Field(None, max_length=2000)
+    version: StrictInt = Field(ge=1)
+    note: Text | None = Field(None, max_length=5000)
+    reason: Text | None = Field(None, max_length=2000)
     verdict: Literal["passed", "failed"] | None = None
-    satisfaction: int | None = Field(None, ge=1, le=5)
-    report_valid: bool | None = None
-    extension: str | None = Field(None, max_length=20, description="e.g. 2wd, 4h, 30min")
-    unit_code: str | None = Field(None, max_length=100, description="dispatch to this unit")
-    into: int | None = Field(None, ge=1, description="merge into this case")
-    attachments: list[int] = Field(default_factory=list, max_length=20)
+    satisfaction: StrictInt | None = Field(None, ge=1, le=5)
+    report_valid: StrictBool | None = None
+    extension: Text | None = Field(None, max_length=20, description="e.g. 2wd, 4h, 30min")
+    unit_code: Text | None = Field(None, max_length=100, description="dispatch to this unit")
+    into: StrictInt | None = Field(None, ge=1, description="merge into this case")
+    attachments: list[StrictInt] = Field(default_factory=list, max_length=20)
 
 
 class CaseEventRead(BaseModel):

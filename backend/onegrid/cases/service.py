@@ -225,7 +225,10 @@ def create_case(
     idempotency key gets the case the first request created, never a second one.
     """
     if idempotency_key is not None:
-        fingerprint = _request_fingerprint(data)
+        # The reporter is part of the request: another person's key never returns this case.
+        fingerprint = _request_fingerprint(
+            {**data, "reporter": reporter.name if reporter else None}
+        )
         earlier = repo.lock_idempotency_key(session, idempotency_key)
         if earlier is not None:
             if earlier["request_sha256"] != fingerprint:
@@ -252,6 +255,14 @@ def create_case(
             f"unknown source {source!r}; sources are {', '.join(SOURCES)}", field="source"
         )
     category = _category(session, data.get("category_code"))
+    if category and data.get("category") and data["category"].strip() != category["name"]:
+        raise InvalidInput(
+            f"category {data['category']!r} contradicts category_code {category['code']}"
+            f" ({category['name']}); send one of them",
+            field="category",
+        )
+    if data.get("external_id") is not None and not data["external_id"].strip():
+        raise InvalidInput("external_id is blank; leave it out to get one", field="external_id")
     urgent = data.get("urgent")
     if urgent is None:
         urgent = bool(category and category["urgent"])
@@ -348,7 +359,14 @@ def _with_clock(row: dict[str, Any], calendar: WorkCalendar, now: datetime) -> d
             duplicate["reported_at"] = datetime.fromisoformat(reported).astimezone(BEIJING)
     case["deadline"] = step_clock.light(calendar, row, now)
     case["status_name"] = workflow.STATUS_NAMES.get(row["status"], row["status"])
-    case["allowed_actions"] = workflow.allowed_actions(row["status"])
+    # An extension can be decided only while one is asked for, and asked only once at a time.
+    pending = bool(row.get("extension_requested"))
+    case["allowed_actions"] = [
+        a
+        for a in workflow.allowed_actions(row["status"])
+        if (a in ("approve_extension", "reject_extension")) == pending
+        or a not in ("approve_extension", "reject_extension", "request_extension")
+    ]
     return case
 
 
@@ -435,7 +453,7 @@ def transition_case(
             "unit_code": actor.unit_code,
             "at": now,
             "note": fields.get("note") or fields.get("reason"),
-            "data": json.dumps(move.event_data, ensure_ascii=False, default=str),
+            "data": moves.event_data_json(move.event_data),
             "late": move.late,
         },
     )
@@ -527,8 +545,13 @@ def add_attachment(
     settings: Settings,
 ) -> dict[str, Any]:
     """Check a photo or file by its content and store it on the case (not yet on an event)."""
-    if repo.get_case(session, case_id) is None:
+    case = repo.get_case(session, case_id)
+    if case is None:
         raise CaseNotFound(f"no case with id {case_id}", field="id")
+    if case["status"] in workflow.FINISHED:
+        raise TransitionNotAllowed(
+            f"case {case_id} is {case['status']}: files go on open cases", field="file"
+        )
     name = attachments.clean_filename(filename)
     if not content:
         raise InvalidInput(f"{name} is empty", field="file")
@@ -549,7 +572,7 @@ def add_attachment(
             f"{name} is declared as {declared} but its content is {detected}", field="file"
         )
     digest = attachments.store(settings.upload_dir, content)
-    return repo.insert_attachment(
+    stored = repo.insert_attachment(
         session,
         {
             "case_id": case_id,
@@ -560,6 +583,7 @@ def add_attachment(
             "uploaded_by": uploaded_by,
         },
     )
+    return in_beijing_time(stored)
 
 
 def list_attachments(session: Session, case_id: int) -> list[dict[str, Any]]:

@@ -236,8 +236,8 @@ def check_transition(action: str, status: str, role: str, fields: Mapping[str, o
         )
     if role not in transition.roles:
         raise TransitionNotAllowed(
-            f"a {role} may not {action} ({transition.name}); that is for "
-            f"{', '.join(sorted(transition.roles))}. Allowed for a {role} now: "
+            f"role {role} may not {action} ({transition.name}); that is for "
+            f"{', '.join(sorted(transition.roles))}. Allowed for {role} now: "
             f"{', '.join(allowed_actions(status, role)) or 'nothing'}",
             field="role",
             status=status,

@@ -15,6 +15,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from onegrid.cases import moves
 from onegrid.cases import service as cases_service
 from onegrid.cases.deadlines import TIME_ZONE, WorkCalendar
 from onegrid.demo import lifecycle
@@ -280,7 +281,7 @@ def run_case_workflow(
                 e.unit_code,
                 e.at,
                 e.note,
-                json.dumps(e.data, ensure_ascii=False, default=str),
+                moves.event_data_json(e.data),
                 e.late,
             )
             for case_id, run in runs.items()
