@@ -29,6 +29,15 @@ from onegrid.units.router import router as units_router
 log = logging.getLogger("onegrid")
 
 
+def _problem(error: dict) -> dict:
+    """One validation error as {field, reason}; an unreadable body is the field "body"."""
+    if error.get("type") == "json_invalid":
+        where = (error.get("ctx") or {}).get("error", "")
+        return {"field": "body", "reason": f"not valid JSON ({where})".replace(" ()", "")}
+    field = ".".join(str(p) for p in error["loc"] if p != "body") or "body"
+    return {"field": field, "reason": error["msg"]}
+
+
 def create_app(
     settings: Settings | None = None, clock: Callable[[], datetime] | None = None
 ) -> FastAPI:
@@ -68,10 +77,7 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [
-            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "reason": e["msg"]}
-            for e in exc.errors()
-        ]
+        problems = [_problem(e) for e in exc.errors()]
         first = problems[0] if problems else {"field": None, "reason": "invalid request"}
         return JSONResponse(
             {
@@ -85,8 +91,14 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        body: dict = {"error": "HTTPError", "message": str(exc.detail)}
+        if exc.status_code == 400 and "parsing the body" in str(exc.detail):
+            body.update(
+                field="body",
+                message="the body could not be read: send UTF-8 JSON (or a multipart upload)",
+            )
         return JSONResponse(
-            {"error": "HTTPError", "message": str(exc.detail)},
+            body,
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )

@@ -466,3 +466,21 @@ def test_deadline_watch_reads_as_of_like_indicators_and_refuses_nonsense(client,
     for bad in ("9999-12-31T23:59:59Z", "yesterday"):
         r = client.get("/api/deadlines", params={"as_of": bad})
         assert r.status_code == 422 and r.json()["field"] == "as_of"
+
+
+def test_only_a_report_of_the_same_kind_can_be_merged(client, street):
+    kept = report(client)
+    other_kind = report(client, category=POSTERS)
+    r = client.post(
+        f"/api/cases/{other_kind['id']}/actions/merge",
+        json={"version": other_kind["version"], "into": kept["id"]},
+        headers=COMMUNITY,
+    )
+    assert r.status_code == 409 and r.json()["field"] == "into"
+
+
+def test_unreadable_bodies_name_the_body(client):
+    r = client.post(
+        "/api/cases", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 422 and r.json()["field"] == "body"

@@ -54,6 +54,7 @@ class BodySizeLimit:
         payload: dict[str, Any] = {
             "error": "InvalidInput",
             "message": f"request body over {limit} bytes",
+            "field": "body",
         }
         data = json.dumps(payload).encode()
         await send(

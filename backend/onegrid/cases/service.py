@@ -438,7 +438,7 @@ def transition_case(
     )
     changes = move.changes
     if action == "merge":
-        _check_merge_target(session, changes["merged_into"])
+        _check_merge_target(session, case, changes["merged_into"])
     if not repo.update_case(session, case_id, case["version"], changes):
         raise StaleVersion(f"case {case_id} changed while this move was applied", field="version")
     event_id = repo.insert_event(
@@ -476,13 +476,23 @@ def _parked_at(session: Session, case_id: int) -> datetime:
     return next(e["at"] for e in reversed(events) if e["action"] == "park")
 
 
-def _check_merge_target(session: Session, into: int) -> None:
+def _check_merge_target(session: Session, duplicate: dict[str, Any], into: int) -> None:
     target = repo.lock_case(session, into)
     if target is None:
         raise InvalidInput(f"no case with id {into} to merge into", field="into")
     if target["status"] in workflow.FINISHED:
         raise TransitionNotAllowed(
             f"case {into} is {target['status']}: merge into an open case", field="into"
+        )
+    if (target["category_code"], target["category"]) != (
+        duplicate["category_code"],
+        duplicate["category"],
+    ):
+        raise TransitionNotAllowed(
+            f"case {into} is {target['category'] or 'uncategorised'}, this one"
+            f" {duplicate['category'] or 'uncategorised'}: only the same kind of report is a"
+            " duplicate",
+            field="into",
         )
 
 
