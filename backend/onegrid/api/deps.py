@@ -22,20 +22,22 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_app_settings(request: Request) -> Settings:
+# The dependencies below do no I/O: as async functions they run on the event loop, where a
+# plain function would cost a hop to a worker thread each, on every request.
+async def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def current_time(request: Request) -> datetime:
+async def current_time(request: Request) -> datetime:
     """Now, from the app's clock (tests set one to walk deadlines through time)."""
     return request.app.state.clock()
 
 
-def work_calendar(request: Request) -> WorkCalendar:
+async def work_calendar(request: Request) -> WorkCalendar:
     return request.app.state.calendar
 
 
-def current_actor(
+async def current_actor(
     x_onegrid_user: Annotated[str, Header(min_length=1, max_length=100)],
     x_onegrid_role: Annotated[str, Header()],
     x_onegrid_unit: Annotated[str | None, Header(max_length=100)] = None,
@@ -62,7 +64,7 @@ def _header_text(value: str, header: str) -> str:
     return text.strip()
 
 
-def optional_actor(
+async def optional_actor(
     x_onegrid_user: Annotated[str | None, Header(max_length=100)] = None,
     x_onegrid_role: Annotated[str | None, Header()] = None,
     x_onegrid_unit: Annotated[str | None, Header(max_length=100)] = None,
@@ -72,10 +74,10 @@ def optional_actor(
     if not x_onegrid_user or not x_onegrid_role:
         missing = "X-OneGrid-Role" if x_onegrid_user else "X-OneGrid-User"
         raise InvalidInput(f"{missing} is needed with the other actor header", field=missing)
-    return current_actor(x_onegrid_user, x_onegrid_role, x_onegrid_unit)
+    return await current_actor(x_onegrid_user, x_onegrid_role, x_onegrid_unit)
 
 
-def parse_bbox(
+async def parse_bbox(
     bbox: Annotated[
         str | None,
         Query(

@@ -218,16 +218,26 @@ CASE_SELECT = """
 """
 CASES = CASE_SELECT.format(source="cases")
 
+# A box around a point that holds every point within :radius_m metres, so the plain GiST
+# index on geom finds the candidates; the distance itself is then measured on the spheroid.
+# A degree of latitude is at least 110.5 km; a degree of longitude shrinks with cos(lat).
+NEAR_BOX = (
+    "ST_Expand({point}, {radius} / (110500 * greatest(cos(radians(ST_Y({point}))), 0.01)),"
+    " {radius} / 110500.0)"
+)
+
 # Same category, open, within a radius in metres (on the spheroid, never degrees) and a time
 # window around the report: a JSON list, so a new report gets them in the same round trip.
 # Inside the INSERT statement `cases` is the table before the new row, so it never lists
 # itself.
-DUPLICATES_OF_X = """
+DUPLICATES_OF_X = f"""
     SELECT coalesce(json_agg(dup ORDER BY dup.distance_m, dup.id), '[]')
     FROM (SELECT d.id, d.external_id, d.category, d.status, d.reported_at,
                  round(ST_Distance(d.geom::geography, pt.g)::numeric, 1) AS distance_m
-          FROM (SELECT ST_SetSRID(ST_MakePoint(x.lon, x.lat), 4326)::geography AS g) pt
-          JOIN cases d ON ST_DWithin(d.geom::geography, pt.g, :dup_radius_m)
+          FROM (SELECT ST_SetSRID(ST_MakePoint(x.lon, x.lat), 4326) AS p) q
+          CROSS JOIN LATERAL (SELECT q.p::geography AS g) pt
+          JOIN cases d ON d.geom && {NEAR_BOX.format(point="q.p", radius=":dup_radius_m")}
+                      AND ST_DWithin(d.geom::geography, pt.g, :dup_radius_m)
           WHERE d.status NOT IN ('closed', 'evaluated', 'voided', 'merged')
             AND (d.category_code = x.category_code
                  OR (x.category_code IS NULL AND d.category_code IS NULL
@@ -235,6 +245,13 @@ DUPLICATES_OF_X = """
             AND d.reported_at BETWEEN x.reported_at - :dup_window AND x.reported_at + :dup_window
           ORDER BY distance_m, d.id LIMIT 20) dup
 """
+
+
+def _compact(sql: str) -> str:
+    """The statement without its indentation: psycopg caches the parsing of statements up to
+    4 KB only, and the one a phone waits for should stay under that."""
+    return "\n".join(line.strip() for line in sql.splitlines() if line.strip())
+
 
 # One new case: insert, assign, write its first event and read it back with the grid codes,
 # in a single statement and one round trip (the phone waits for this).
@@ -249,7 +266,8 @@ WORKFLOW_FIELDS = (
     "due_at",
 )
 INSERT_ONE = sa.text(
-    f"""
+    _compact(
+        f"""
     WITH new_case AS (
         INSERT INTO cases ({", ".join(CASE_FIELDS)}, {ASSIGNMENT_COLUMNS}, assigned_at,
                            {", ".join(WORKFLOW_FIELDS)})
@@ -270,6 +288,7 @@ INSERT_ONE = sa.text(
     SELECT x.*, ({DUPLICATES_OF_X}) AS possible_duplicates
     FROM ({CASE_SELECT.format(source="new_case")}) x
     """
+    )
 )
 
 
@@ -381,12 +400,13 @@ def link_attachments(session: Session, case_id: int, event_id: int, ids: list[in
 # Same category, open, within a radius in metres (on the spheroid, never degrees) and a time
 # window before or after the report.
 POSSIBLE_DUPLICATES = sa.text(
-    """
+    f"""
     SELECT d.id, d.external_id, d.category, d.category_code, d.status, d.reported_at,
            ST_Distance(d.geom::geography, c.geom::geography) AS distance_m
     FROM cases c
     JOIN cases d ON d.id <> c.id
         AND d.status NOT IN ('closed', 'evaluated', 'voided', 'merged')
+        AND d.geom && {NEAR_BOX.format(point="c.geom", radius=":radius_m")}
         AND ST_DWithin(d.geom::geography, c.geom::geography, :radius_m)
         AND (d.category_code = c.category_code
              OR (c.category_code IS NULL AND d.category_code IS NULL

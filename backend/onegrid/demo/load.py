@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from onegrid.cases import moves
+from onegrid.cases import repository as cases_repo
 from onegrid.cases import service as cases_service
 from onegrid.cases.deadlines import TIME_ZONE, WorkCalendar
 from onegrid.demo import lifecycle
@@ -81,16 +82,17 @@ SIMULATION_INPUT = sa.text(
 )
 
 # Earlier reports of the same kind nearby, as cases.service.possible_duplicates offers them to
-# the community that screens a report (same radius and window), for every case at once. The
-# status condition lets the planner use the partial index on open cases (all are open here).
+# the community that screens a report (same radius and window), for every case at once, with
+# the same box around each point for the geometry index.
 DUPLICATE_PAIRS = sa.text(
-    """
+    f"""
     SELECT b.id AS case_id, a.id AS earlier_id
     FROM cases b
     JOIN cases a ON a.category = b.category
         AND a.status NOT IN ('closed', 'evaluated', 'voided', 'merged')
         AND (a.reported_at, a.external_id) < (b.reported_at, b.external_id)
         AND a.reported_at >= b.reported_at - :window
+        AND a.geom && {cases_repo.NEAR_BOX.format(point="b.geom", radius=":radius_m")}
         AND ST_DWithin(a.geom::geography, b.geom::geography, :radius_m)
     ORDER BY b.id, ST_Distance(a.geom::geography, b.geom::geography), a.reported_at DESC, a.id
     """
