@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Header, Path, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Header, Path, Query, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse
 
 from onegrid.api.deps import (
@@ -16,6 +16,7 @@ from onegrid.api.deps import (
     OptionalActorDep,
     SessionDep,
     SettingsDep,
+    in_transaction,
 )
 from onegrid.cases import service, workflow
 from onegrid.cases.deadlines import parse_moment
@@ -64,10 +65,10 @@ def get_case(case_id: int, session: SessionDep, calendar: CalendarDep, now: Cloc
 
 
 @router.post("/cases", response_model=CaseRead, status_code=status.HTTP_201_CREATED)
-def create_case(
+async def create_case(
     body: CaseCreate,
+    request: Request,
     response: Response,
-    session: SessionDep,
     settings: SettingsDep,
     calendar: CalendarDep,
     now: ClockDep,
@@ -82,14 +83,17 @@ def create_case(
     ] = None,
 ) -> dict:
     """Report a case; it is assigned to one grid per level, and its filing clock starts."""
-    case, replayed = service.create_case(
-        session,
-        body.model_dump(),
-        now=now,
-        calendar=calendar,
-        settings=settings,
-        reporter=reporter,
-        idempotency_key=idempotency_key,
+    case, replayed = await in_transaction(
+        request,
+        lambda session: service.create_case(
+            session,
+            body.model_dump(),
+            now=now,
+            calendar=calendar,
+            settings=settings,
+            reporter=reporter,
+            idempotency_key=idempotency_key,
+        ),
     )
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
