@@ -55,26 +55,14 @@ SET_COURTYARD_MANAGERS = sa.text(
 
 # What the simulation needs of every case, in one statement: the third-level grid whose staff
 # patrol the place (the nearest one for a report beyond the street) and the units the dispatch
-# rules consider by place, as units.repository.DISPATCH_CANDIDATES finds them for one case.
+# rules consider by place (units.repository.PREMISES_CANDIDATES, as the service reads them).
 SIMULATION_INPUT = sa.text(
-    """
+    f"""
     SELECT c.id, c.external_id, c.reported_at, c.source, c.description, c.outside_coverage,
         coalesce(g3.code, (SELECT g.code FROM grids g
                            WHERE g.level = 'third' AND g.valid_to IS NULL
                            ORDER BY ST_Distance(g.geom, c.geom), g.code LIMIT 1)) AS third_code,
-        (SELECT u.code FROM grids g
-         JOIN units u ON u.kind = 'dedicated_unit' AND u.grid_code = g.code AND u.active
-         WHERE g.id = c.dedicated_grid_id) AS dedicated_unit,
-        (SELECT p.manager_unit_code FROM places p
-         JOIN units u ON u.code = p.manager_unit_code AND u.active
-         WHERE p.kind = 'courtyard' AND ST_Covers(p.geom, c.geom)
-         ORDER BY ST_Area(p.geom::geography) LIMIT 1) AS courtyard_company,
-        (SELECT u.code FROM grids g
-         JOIN units u ON u.kind = 'community' AND u.grid_code = g.code AND u.active
-         WHERE g.id = c.second_grid_id) AS community,
-        (SELECT u.code FROM grids g
-         JOIN units u ON u.kind = 'street' AND u.grid_code = g.code AND u.active
-         WHERE g.id = c.street_grid_id) AS street
+        {units_repo.PREMISES_CANDIDATES}
     FROM cases c
     LEFT JOIN grids g3 ON g3.id = c.third_grid_id
     ORDER BY c.reported_at, c.external_id

@@ -101,26 +101,32 @@ def unit_exists(session: Session, code: str) -> bool:
     )
 
 
+# The units the dispatch rules consider by the place of a case `c`, as select-list items:
+# the dedicated grid's unit, the company managing the smallest courtyard covering the point,
+# the community and the street. Shared with the demo, which reads them for all cases at once.
+PREMISES_CANDIDATES = """
+    (SELECT u.code FROM grids g
+     JOIN units u ON u.kind = 'dedicated_unit' AND u.grid_code = g.code AND u.active
+     WHERE g.id = c.dedicated_grid_id) AS dedicated_unit,
+    (SELECT p.manager_unit_code FROM places p
+     JOIN units u ON u.code = p.manager_unit_code AND u.active
+     WHERE p.kind = 'courtyard' AND ST_Covers(p.geom, c.geom)
+     ORDER BY ST_Area(p.geom::geography) LIMIT 1) AS courtyard_company,
+    (SELECT u.code FROM grids g
+     JOIN units u ON u.kind = 'community' AND u.grid_code = g.code AND u.active
+     WHERE g.id = c.second_grid_id) AS community,
+    (SELECT u.code FROM grids g
+     JOIN units u ON u.kind = 'street' AND u.grid_code = g.code AND u.active
+     WHERE g.id = c.street_grid_id) AS street
+"""
+
 # The candidates of every dispatch rule for one case, in one round trip; the service picks
-# the first that applies. The courtyard is the smallest managed one covering the point.
+# the first that applies.
 DISPATCH_CANDIDATES = sa.text(
-    """
-    SELECT
-        (SELECT u.code FROM grids g
-         JOIN units u ON u.kind = 'dedicated_unit' AND u.grid_code = g.code AND u.active
-         WHERE g.id = c.dedicated_grid_id) AS dedicated_unit,
-        (SELECT p.manager_unit_code FROM places p
-         JOIN units u ON u.code = p.manager_unit_code AND u.active
-         WHERE p.kind = 'courtyard' AND ST_Covers(p.geom, c.geom)
-         ORDER BY ST_Area(p.geom::geography) LIMIT 1) AS courtyard_company,
+    f"""
+    SELECT {PREMISES_CANDIDATES},
         k.department_code AS category_department,
-        coalesce(k.property_may_handle, true) AS premises_may_handle,
-        (SELECT u.code FROM grids g
-         JOIN units u ON u.kind = 'community' AND u.grid_code = g.code AND u.active
-         WHERE g.id = c.second_grid_id) AS community,
-        (SELECT u.code FROM grids g
-         JOIN units u ON u.kind = 'street' AND u.grid_code = g.code AND u.active
-         WHERE g.id = c.street_grid_id) AS street
+        coalesce(k.property_may_handle, true) AS premises_may_handle
     FROM cases c
     LEFT JOIN case_categories k ON k.code = c.category_code
     WHERE c.id = :case_id
