@@ -484,3 +484,30 @@ def test_unreadable_bodies_name_the_body(client):
         "/api/cases", content=b"{not json", headers={"content-type": "application/json"}
     )
     assert r.status_code == 422 and r.json()["field"] == "body"
+
+
+def test_a_lone_surrogate_is_refused_naming_the_field(client, street):
+    body = b'{"lon": 113.606, "lat": 34.77, "description": "\\ud800"}'
+    r = client.post("/api/cases", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["field"] == "description"
+
+
+def test_a_category_named_exactly_like_a_type_gets_its_code_and_limits(client, street):
+    r = client.post(
+        "/api/cases",
+        json={
+            "lon": IN_WEST[0],
+            "lat": IN_WEST[1],
+            "category": " 暴露垃圾 ",
+            "external_id": " E-1 ",
+        },
+        headers=WORKER,
+    )
+    assert r.status_code == 201, r.text
+    case = r.json()
+    assert (case["category"], case["category_code"]) == ("暴露垃圾", GARBAGE)
+    assert case["external_id"] == "E-1"
+    again = client.post(
+        "/api/cases", json={"lon": IN_WEST[0], "lat": IN_WEST[1], "external_id": "E-1"}
+    )
+    assert again.status_code == 409

@@ -50,7 +50,9 @@ _KINDS = ("holiday", "workday")
 _END_OF_DAY = time(23, 59, 59)
 
 
-MAX_AMOUNT = {"min": 366 * 24 * 60, "h": 366 * 24, "wd": 260, "cd": 366}
+# A year: min and h count working time (about 260 working days of 7.5 hours), so their caps
+# are working-time caps.
+MAX_AMOUNT = {"min": 2000 * 60, "h": 2000, "wd": 260, "cd": 366}
 
 
 @dataclass(frozen=True)

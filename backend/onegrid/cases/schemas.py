@@ -8,14 +8,18 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, Strict, StrictBool, StrictInt
 
 
-def _no_nul(text: str) -> str:
-    # PostgreSQL text cannot hold NUL; say which field instead of failing at the database.
+def _storable(text: str) -> str:
+    # PostgreSQL text holds UTF-8 without NUL; say which field instead of failing later.
     if "\x00" in text:
         raise ValueError("contains a NUL character (\\u0000)")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate such as \ud800
+        raise ValueError(f"is not valid Unicode text at character {exc.start}") from exc
     return text
 
 
-Text = Annotated[str, AfterValidator(_no_nul)]
+Text = Annotated[str, AfterValidator(_storable)]
 Number = Annotated[float, Strict()]  # a JSON number: not true/false, not "5"
 
 

@@ -254,15 +254,14 @@ def create_case(
         raise InvalidInput(
             f"unknown source {source!r}; sources are {', '.join(SOURCES)}", field="source"
         )
+    data = _tidy(session, data)
     category = _category(session, data.get("category_code"))
-    if category and data.get("category") and data["category"].strip() != category["name"]:
+    if category and data.get("category") and data["category"] != category["name"]:
         raise InvalidInput(
             f"category {data['category']!r} contradicts category_code {category['code']}"
             f" ({category['name']}); send one of them",
             field="category",
         )
-    if data.get("external_id") is not None and not data["external_id"].strip():
-        raise InvalidInput("external_id is blank; leave it out to get one", field="external_id")
     urgent = data.get("urgent")
     if urgent is None:
         urgent = bool(category and category["urgent"])
@@ -306,6 +305,20 @@ def create_case(
     if idempotency_key is not None:
         repo.store_idempotency_key(session, idempotency_key, fingerprint, stored["id"])
     return _with_clock(stored, calendar, now), False
+
+
+def _tidy(session: Session, data: dict[str, Any]) -> dict[str, Any]:
+    """Trim the report's texts (blank means absent), and find the code of a category given
+    only by a type's exact name, so it gets that type's department and limits."""
+    data = {
+        k: (v.strip() or None) if isinstance(v, str) and k != "description" else v
+        for k, v in data.items()
+    }
+    if data.get("external_id") is None and "external_id" in data:
+        data.pop("external_id")
+    if data.get("category") and not data.get("category_code"):
+        data["category_code"] = units_repo.category_code_named(session, data["category"])
+    return data
 
 
 def _request_fingerprint(data: dict[str, Any]) -> str:

@@ -88,6 +88,18 @@ def get_category(session: Session, code: str | None) -> dict[str, Any] | None:
     return dict(row._mapping) if row else None
 
 
+def category_code_named(session: Session, name: str) -> str | None:
+    """The code of the one type with exactly this name, or None (unknown or ambiguous)."""
+    codes = (
+        session.execute(
+            sa.text("SELECT code FROM case_categories WHERE name = :name LIMIT 2"), {"name": name}
+        )
+        .scalars()
+        .all()
+    )
+    return codes[0] if len(codes) == 1 else None
+
+
 def list_categories(session: Session) -> list[dict[str, Any]]:
     rows = session.execute(sa.text("SELECT * FROM case_categories ORDER BY code"))
     return [dict(r._mapping) for r in rows]
