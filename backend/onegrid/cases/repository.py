@@ -123,6 +123,9 @@ STAGED_POINTS = f"""
     FROM {STAGING_TABLE} WHERE lon IS NOT NULL AND lat IS NOT NULL
 """
 
+# Finished cases (closed, evaluated, voided, merged), as an SQL list from the workflow.
+FINISHED_STATES = ", ".join(f"'{s}'" for s in sorted(workflow.FINISHED))
+
 # A file's own status words are kept in properties.source_status; the workflow state is
 # the word itself when it is one, closed for the usual "closed" words, else reported.
 WORKFLOW_STATES = ", ".join(f"'{s}'" for s in workflow.STATUSES)
@@ -238,7 +241,7 @@ DUPLICATES_OF_X = f"""
           CROSS JOIN LATERAL (SELECT q.p::geography AS g) pt
           JOIN cases d ON d.geom && {NEAR_BOX.format(point="q.p", radius=":dup_radius_m")}
                       AND ST_DWithin(d.geom::geography, pt.g, :dup_radius_m)
-          WHERE d.status NOT IN ('closed', 'evaluated', 'voided', 'merged')
+          WHERE d.status NOT IN ({FINISHED_STATES})
             AND (d.category_code = x.category_code
                  OR (x.category_code IS NULL AND d.category_code IS NULL
                      AND d.category = x.category))
@@ -405,7 +408,7 @@ POSSIBLE_DUPLICATES = sa.text(
            ST_Distance(d.geom::geography, c.geom::geography) AS distance_m
     FROM cases c
     JOIN cases d ON d.id <> c.id
-        AND d.status NOT IN ('closed', 'evaluated', 'voided', 'merged')
+        AND d.status NOT IN ({FINISHED_STATES})
         AND d.geom && {NEAR_BOX.format(point="c.geom", radius=":radius_m")}
         AND ST_DWithin(d.geom::geography, c.geom::geography, :radius_m)
         AND (d.category_code = c.category_code
@@ -455,8 +458,9 @@ def store_idempotency_key(session: Session, key: str, request_sha256: str, case_
 DEADLINE_WATCH = (
     CASE_SELECT.format(source="cases")
     + """
-    WHERE c.due_at IS NOT NULL AND c.status NOT IN ('parked', 'closed', 'evaluated', 'voided',
-                                                    'merged')
+    WHERE c.due_at IS NOT NULL AND c.status NOT IN ('parked', """
+    + FINISHED_STATES
+    + """)
       AND c.warn_at <= :at {filters}
     ORDER BY c.due_at, c.id
     LIMIT :limit
