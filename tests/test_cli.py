@@ -28,15 +28,19 @@ def run(cli_database, monkeypatch):
     get_settings.cache_clear()
     runner = CliRunner()
 
-    def invoke(*args: str):
-        result = runner.invoke(app, list(args))
-        return result
+    def invoke(*args: str, input: str | None = None):
+        return runner.invoke(app, list(args), input=input)
 
     yield invoke
     get_settings.cache_clear()
     engine = make_engine(cli_database)
     with engine.begin() as conn:
-        conn.execute(sa.text("TRUNCATE cases, places, grids RESTART IDENTITY CASCADE"))
+        conn.execute(
+            sa.text(
+                "TRUNCATE cases, places, grids, users, refresh_tokens, audit_log, case_categories,"
+                " units RESTART IDENTITY CASCADE"
+            )
+        )
     engine.dispose()
 
 
@@ -200,3 +204,36 @@ def test_seed_loads_the_packaged_taxonomy_and_refuses_a_broken_file(run, cli_dat
     assert result.exit_code == 1
     assert "nothing loaded" in result.output and "line 2" in result.output
     assert "handle_limit" in result.output and "D99" in result.output
+
+
+def test_users_are_created_listed_given_a_password_and_disabled(run, cli_database):
+    assert run("seed").exit_code == 0
+    result = run(
+        "users",
+        "create",
+        "liqiang",
+        "--role",
+        "community_staff",
+        "--name",
+        "李强",
+        "--password-stdin",
+        input="a long enough passphrase\n",
+    )
+    assert result.exit_code == 0, result.output
+    listed = run("users", "list").output
+    assert "liqiang" in listed and "community_staff" in listed and "active" in listed
+    weak = run("users", "set-password", "liqiang", "--password-stdin", input="short\n")
+    assert weak.exit_code == 2 and "password" in weak.output
+    again = run(
+        "users",
+        "create",
+        "liqiang",
+        "--role",
+        "auditor",
+        "--password-stdin",
+        input="another long passphrase\n",
+    )
+    assert again.exit_code == 2 and "exists" in again.output
+    assert run("users", "disable", "liqiang").exit_code == 0
+    assert "disabled" in run("users", "list").output
+    assert run("users", "disable", "nobody").exit_code == 2

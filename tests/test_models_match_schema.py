@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from onegrid.auth.models import AuditEntry, RefreshToken, User
 from onegrid.cases.models import Attachment, Case, CaseCategory, CaseEvent, IdempotencyKey
 from onegrid.grids.models import Grid
 from onegrid.places.models import Place
@@ -12,7 +13,11 @@ from onegrid.units.models import Unit
 
 
 @pytest.mark.parametrize(
-    "model", [Grid, Case, Place, CaseEvent, Attachment, IdempotencyKey, CaseCategory, Unit]
+    "model",
+    [
+        *(Grid, Case, Place, CaseEvent, Attachment, IdempotencyKey, CaseCategory, Unit),
+        *(User, RefreshToken, AuditEntry),
+    ],
 )
 def test_model_columns_are_the_migrated_columns(session, model):
     table = model.__table__.name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 import zipfile
@@ -380,6 +381,112 @@ def indicators_cmd(
 
 
 # --- demo and server ---------------------------------------------------------------------------
+
+
+users_app = typer.Typer(help="Accounts: create, list, disable, set a password.")
+app.add_typer(users_app, name="users")
+
+
+def _new_password(password_stdin: bool) -> str:
+    """From standard input (scripts) or typed twice without echo."""
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+def _account_work(work) -> None:
+    """Run an account change in one transaction; a refusal is one line and exit 2."""
+    from onegrid.errors import OneGridError
+
+    factory = _session_factory()
+    try:
+        with factory() as session, session.begin():
+            work(session)
+    except OneGridError as exc:
+        _err(f"{exc.field + ': ' if exc.field else ''}{exc.message}")
+        raise typer.Exit(2) from exc
+
+
+@users_app.command("create")
+def users_create(
+    username: str = typer.Argument(..., help="lower-case letters, digits, . _ -"),
+    role: str = typer.Option(..., "--role", help="street_admin, grid_worker, ... (see README)"),
+    name: str | None = typer.Option(None, "--name", help="display name, e.g. 王芳"),
+    unit: str | None = typer.Option(None, "--unit", help="unit code (GET /api/units)"),
+    grid: str | None = typer.Option(None, "--grid", help="the grid whose subtree is theirs"),
+    password_stdin: bool = typer.Option(False, "--password-stdin"),
+) -> None:
+    """Create an account (the password is asked for, or read from standard input)."""
+    from onegrid.auth import service as auth_service
+
+    password = _new_password(password_stdin)
+
+    def work(session) -> None:
+        auth_service.create_user(
+            session,
+            username=username,
+            password=password,
+            role=role,
+            display_name=name,
+            unit_code=unit,
+            grid_code=grid,
+            by=f"cli:{getpass.getuser()}",
+            now=_now(),
+        )
+
+    _account_work(work)
+    typer.echo(f"created {username.strip().lower()} ({role})")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Every account with its role, scope and state."""
+    from onegrid.auth import service as auth_service
+
+    factory = _session_factory()
+    with factory() as session:
+        for u in auth_service.list_users(session):
+            state = "active" if u["active"] else "disabled"
+            scope = " ".join(f"{k}={u[k]}" for k in ("unit_code", "grid_code") if u[k])
+            typer.echo(f"{u['username']:20s} {u['role']:18s} {state:8s} {scope}")
+
+
+@users_app.command("disable")
+def users_disable(username: str = typer.Argument(...)) -> None:
+    """Disable an account and revoke its refresh tokens."""
+    from onegrid.auth import service as auth_service
+
+    _account_work(
+        lambda session: auth_service.disable_user(
+            session, username, by=f"cli:{getpass.getuser()}", now=_now()
+        )
+    )
+    typer.echo(f"disabled {username}")
+
+
+@users_app.command("set-password")
+def users_set_password(
+    username: str = typer.Argument(...),
+    password_stdin: bool = typer.Option(False, "--password-stdin"),
+) -> None:
+    """Set a new password; the account's tokens stop working."""
+    from onegrid.auth import service as auth_service
+
+    password = _new_password(password_stdin)
+    _account_work(
+        lambda session: auth_service.set_password(
+            session, username, password, by=f"cli:{getpass.getuser()}", now=_now()
+        )
+    )
+    typer.echo(f"password set for {username}")
+
+
+def _now():
+    from datetime import datetime
+
+    from onegrid.cases.deadlines import TIME_ZONE
+
+    return datetime.now(TIME_ZONE)
 
 
 @app.command("seed")

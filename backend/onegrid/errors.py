@@ -76,12 +76,17 @@ class TopologyError(Conflict):
     """A grid would break the hierarchy: outside its parent, or overlapping a sibling."""
 
 
+class NotAuthenticated(OneGridError):
+    """No valid credentials: a wrong password, a locked or disabled account, a bad token."""
+
+
 class DatabaseUnavailable(OneGridError):
     """PostGIS cannot be reached or set up."""
 
 
 # The single exception -> HTTP status table (checked in order: most specific first).
 HTTP_STATUS: list[tuple[type[OneGridError], int]] = [
+    (NotAuthenticated, 401),
     (NotFound, 404),
     (Conflict, 409),
     (InvalidInput, 422),

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from onegrid import __version__
 from onegrid.api.limits import BodySizeLimit
+from onegrid.auth.router import router as auth_router
 from onegrid.cases.deadlines import TIME_ZONE, WorkCalendar
 from onegrid.cases.router import router as cases_router
 from onegrid.db.engine import make_engine, resolve_database_url, session_factory
@@ -73,7 +74,9 @@ def create_app(
 
     @app.exception_handler(OneGridError)
     async def domain_error(_: Request, exc: OneGridError) -> JSONResponse:
-        return JSONResponse(exc.to_dict(), status_code=http_status_for(exc))
+        status = http_status_for(exc)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(exc.to_dict(), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -128,6 +131,7 @@ def create_app(
     app.include_router(grids_router)
     app.include_router(cases_router)
     app.include_router(units_router)
+    app.include_router(auth_router)
     app.include_router(stats_router)
 
     @app.get("/api/config", tags=["map"])

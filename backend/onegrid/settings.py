@@ -50,6 +50,15 @@ class Settings(BaseSettings):
     def _is_time_limit(cls, value: str) -> str:
         return str(TimeLimit.parse(value))  # ValueError names the text and the forms
 
+    # Accounts. Without a secret key, development runs sign tokens with a key made at start-up
+    # (tokens end with the process); production refuses to start without one.
+    environment: str = "development"
+    secret_key: str | None = None
+    access_token_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 15
+    refresh_token_days: Annotated[int, Field(ge=1, le=365)] = 14
+    max_failed_logins: Annotated[int, Field(ge=1, le=100)] = 5
+    lockout_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 15
+
     # Map page
     tile_url: str | None = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     tile_attribution: str = "© OpenStreetMap contributors"

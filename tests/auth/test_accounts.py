@@ -1,0 +1,139 @@
+"""Accounts: argon2 passwords, sign-in with lock-out, token expiry, refresh, revocation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from onegrid.auth import service
+from onegrid.units import service as units_service
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def worker(session, clock):
+    clock.set("2026-12-01T09:00:00+08:00")
+    units_service.load_seed(session)
+    return service.create_user(
+        session,
+        username="Wang.Fang",
+        password=PASSWORD,
+        role="grid_worker",
+        by="test",
+        now=clock(),
+    )
+
+
+def sign_in(client, password=PASSWORD, username="wang.fang"):
+    return client.post("/api/auth/token", data={"username": username, "password": password})
+
+
+def test_passwords_are_stored_as_argon2id_hashes(session, worker):
+    stored = session.execute(
+        sa.text("SELECT password_hash FROM users WHERE username = 'wang.fang'")
+    ).scalar_one()
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+    assert "password_hash" not in worker
+
+
+@pytest.mark.parametrize("weak", ["short", "1234567890123", "aaaaaaaaaaaa"])
+def test_weak_passwords_are_refused(session, weak):
+    with pytest.raises(Exception, match="password"):
+        service.create_user(
+            session, username="x1", password=weak, role="auditor", by="t", now=datetime.now(UTC)
+        )
+
+
+def test_sign_in_gives_tokens_that_say_who_is_signed_in(client, worker):
+    r = sign_in(client)
+    assert r.status_code == 200, r.text
+    tokens = r.json()
+    assert tokens["token_type"] == "bearer" and tokens["expires_in"] == 15 * 60
+    me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert me.json() == {"username": "wang.fang", "role": "grid_worker", "unit_code": None}
+
+
+def test_a_wrong_password_is_401_and_does_not_say_which_part_was_wrong(client, worker):
+    wrong = sign_in(client, password="wrong password here")
+    unknown = sign_in(client, username="nobody")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json()["message"] == unknown.json()["message"]
+    assert wrong.headers["www-authenticate"] == "Bearer"
+
+
+def test_five_failures_lock_the_account_for_a_while(client, worker, clock, session):
+    for _ in range(5):
+        assert sign_in(client, password="wrong password here").status_code == 401
+    locked = sign_in(client)  # the right password, but locked
+    assert locked.status_code == 401 and "too many failed attempts" in locked.json()["message"]
+    clock.advance(minutes=16)
+    assert sign_in(client).status_code == 200
+    actions = (
+        session.execute(
+            sa.text("SELECT action FROM audit_log WHERE actor = 'wang.fang' ORDER BY id")
+        )
+        .scalars()
+        .all()
+    )
+    assert actions.count("sign_in_failed") == 5 and "sign_in_locked" in actions
+    assert actions[-1] == "sign_in"
+
+
+def test_an_access_token_expires(client, worker, clock):
+    token = sign_in(client).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/auth/me", headers=auth).status_code == 200
+    clock.advance(minutes=16)
+    assert client.get("/api/auth/me", headers=auth).status_code == 401
+
+
+def test_a_refresh_token_is_used_once_and_can_be_revoked(client, worker):
+    first = sign_in(client).json()
+    second = client.post("/api/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert second.status_code == 200
+    reused = client.post("/api/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert reused.status_code == 401
+    token = second.json()["refresh_token"]
+    assert client.post("/api/auth/revoke", json={"refresh_token": token}).status_code == 204
+    assert client.post("/api/auth/refresh", json={"refresh_token": token}).status_code == 401
+
+
+def test_a_disabled_user_cannot_sign_in_or_refresh(client, worker, session, clock):
+    tokens = sign_in(client).json()
+    service.disable_user(session, "wang.fang", by="admin", now=clock())
+    assert sign_in(client).status_code == 401
+    r = client.post("/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert r.status_code == 401
+    auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert client.get("/api/auth/me", headers=auth).status_code == 401
+
+
+def test_a_password_change_ends_earlier_tokens(client, worker, session, clock):
+    tokens = sign_in(client).json()
+    clock.advance(seconds=2)
+    service.set_password(session, "wang.fang", "a new long passphrase", by="admin", now=clock())
+    auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert client.get("/api/auth/me", headers=auth).status_code == 401
+    r = client.post("/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert r.status_code == 401
+    assert sign_in(client, password="a new long passphrase").status_code == 200
+
+
+def test_a_forged_or_foreign_token_is_refused(client, worker):
+    import jwt
+
+    forged = jwt.encode(
+        {"sub": "wang.fang", "iat": 0, "exp": 4102444800}, "a-guessed-key-" * 3, "HS256"
+    )
+    r = client.get("/api/auth/me", headers={"Authorization": f"Bearer {forged}"})
+    assert r.status_code == 401
+    assert client.get("/api/auth/me").status_code == 401
+
+
+def test_production_needs_a_secret_key(settings):
+    production = settings.model_copy(update={"environment": "production", "secret_key": None})
+    with pytest.raises(Exception, match="ONEGRID_SECRET_KEY"):
+        service.signing_key(production)
