@@ -1,4 +1,5 @@
-"""Typed dependencies: one session (and transaction) per request, settings, bbox parsing."""
+"""Typed dependencies: one session (and transaction) per request, settings, the clock, the
+work calendar, the acting person, bbox parsing."""
 
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ T = TypeVar("T")
 async def in_transaction(request: Request, work: Callable[[Session], T]) -> T:
     """Run `work(session)` in one transaction on one worker thread, committed before return.
 
-    For the hottest routes: a session dependency plus a plain endpoint cost three hops to a
-    worker thread per request (open, handle, commit); this is one.
+    For the hottest routes (a session dependency plus a plain endpoint cost three hops to a
+    worker thread per request: open, handle, commit; this is one), and where the answer is
+    decided after the commit (a failed sign-in is counted, then refused).
     """
 
     def run() -> T:
