@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     refresh_token_days: Annotated[int, Field(ge=1, le=365)] = 14
     max_failed_logins: Annotated[int, Field(ge=1, le=100)] = 5
     lockout_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 15
+    # Whether X-OneGrid-User/-Role/-Unit may stand in for a token (never in production).
+    trust_actor_headers: bool = True
+
+    @property
+    def actor_headers_trusted(self) -> bool:
+        return self.trust_actor_headers and self.environment != "production"
 
     # Map page
     tile_url: str | None = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
+from tests.cases.test_workflow_api import GARBAGE, IN_WEST, STREET, WEST
+from tests.helpers import load_grids
 
 from onegrid.auth import service
 from onegrid.units import service as units_service
@@ -137,3 +139,50 @@ def test_production_needs_a_secret_key(settings):
     production = settings.model_copy(update={"environment": "production", "secret_key": None})
     with pytest.raises(Exception, match="ONEGRID_SECRET_KEY"):
         service.signing_key(production)
+
+
+def test_a_signed_in_user_acts_on_a_case_with_the_token_alone(client, session, clock, tmp_path):
+    clock.set("2026-12-01T09:00:00+08:00")
+    units_service.load_seed(session)
+    load_grids(session, tmp_path, "street", {"S": STREET})
+    load_grids(session, tmp_path, "second", {"C1": WEST})
+    service.create_user(
+        session,
+        username="liqiang",
+        password=PASSWORD,
+        role="community_staff",
+        by="t",
+        now=clock(),
+    )
+    token = sign_in(client, username="liqiang").json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    case = client.post(
+        "/api/cases",
+        json={"lon": IN_WEST[0], "lat": IN_WEST[1], "category_code": GARBAGE},
+        headers=auth,
+    ).json()
+    assert case["reporter"] == "liqiang"
+    moved = client.post(
+        f"/api/cases/{case['id']}/actions/screen", json={"version": 1}, headers=auth
+    )
+    assert moved.status_code == 200, moved.text
+    event = client.get(f"/api/cases/{case['id']}/events").json()[-1]
+    assert (event["actor"], event["role"]) == ("liqiang", "community_staff")
+    bad = client.post(
+        f"/api/cases/{case['id']}/actions/return",
+        json={"version": 2, "reason": "x"},
+        headers={"Authorization": "Bearer not-a-token"},
+    )
+    assert bad.status_code == 401
+
+
+def test_production_does_not_trust_actor_headers(client, settings):
+    client.app.state.settings = settings.model_copy(
+        update={"environment": "production", "secret_key": "k" * 40}
+    )
+    r = client.post(
+        "/api/cases/1/actions/screen",
+        json={"version": 1},
+        headers={"X-OneGrid-User": "x", "X-OneGrid-Role": "street_admin"},
+    )
+    assert r.status_code == 401 and "development only" in r.json()["message"]

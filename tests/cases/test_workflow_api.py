@@ -335,7 +335,7 @@ def test_a_stale_version_is_refused_not_overwritten(client, street):
 def test_missing_actor_headers_or_unknown_role_are_refused(client, street):
     case = report(client)
     r = client.post(f"/api/cases/{case['id']}/actions/screen", json={"version": 1})
-    assert r.status_code == 422
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
     r = client.post(
         f"/api/cases/{case['id']}/actions/screen",
         json={"version": 1},

@@ -11,9 +11,10 @@ from fastapi import Depends, Header, Query, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from onegrid.auth import service as auth_service
 from onegrid.auth.actor import ROLES, Actor
 from onegrid.cases.deadlines import WorkCalendar
-from onegrid.errors import InvalidInput
+from onegrid.errors import InvalidInput, NotAuthenticated
 from onegrid.settings import Settings
 
 T = TypeVar("T")
@@ -56,12 +57,37 @@ async def work_calendar(request: Request) -> WorkCalendar:
     return request.app.state.calendar
 
 
-async def current_actor(
-    x_onegrid_user: Annotated[str, Header(min_length=1, max_length=100)],
-    x_onegrid_role: Annotated[str, Header()],
+async def optional_actor(
+    request: Request,
+    authorization: Annotated[str | None, Header(max_length=4096)] = None,
+    x_onegrid_user: Annotated[str | None, Header(max_length=100)] = None,
+    x_onegrid_role: Annotated[str | None, Header()] = None,
     x_onegrid_unit: Annotated[str | None, Header(max_length=100)] = None,
-) -> Actor:
-    """The acting person, declared in headers until sign-in with tokens replaces them."""
+) -> Actor | None:
+    """The acting person: from a bearer token, or (in development only) declared in the
+    X-OneGrid-User / -Role / -Unit headers; None when the request names nobody."""
+    settings: Settings = request.app.state.settings
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthenticated("Authorization must be 'Bearer <access token>'")
+        now = request.app.state.clock()
+        return await in_transaction(
+            request,
+            lambda session: auth_service.actor_from_token(
+                session, token.strip(), now=now, settings=settings
+            ),
+        )
+    if not x_onegrid_user and not x_onegrid_role:
+        return None
+    if not settings.actor_headers_trusted:
+        raise NotAuthenticated(
+            "sign in (POST /api/auth/token) and send Authorization: Bearer <token>; the"
+            " X-OneGrid-* headers are for development only"
+        )
+    if not x_onegrid_user or not x_onegrid_role:
+        missing = "X-OneGrid-Role" if x_onegrid_user else "X-OneGrid-User"
+        raise InvalidInput(f"{missing} is needed with the other actor header", field=missing)
     if x_onegrid_role not in ROLES:
         raise InvalidInput(
             f"unknown role {x_onegrid_role!r}; roles are {', '.join(ROLES)}",
@@ -70,6 +96,15 @@ async def current_actor(
     name = _header_text(x_onegrid_user, "X-OneGrid-User")
     unit = _header_text(x_onegrid_unit, "X-OneGrid-Unit") if x_onegrid_unit else None
     return Actor(name=name, role=x_onegrid_role, unit_code=unit)
+
+
+async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+    """The acting person, required."""
+    if actor is None:
+        raise NotAuthenticated(
+            "sign in (POST /api/auth/token) and send Authorization: Bearer <token>"
+        )
+    return actor
 
 
 def _header_text(value: str, header: str) -> str:
@@ -81,19 +116,6 @@ def _header_text(value: str, header: str) -> str:
     if not text.strip() or any(ord(c) < 32 for c in text):
         raise InvalidInput(f"{header} must be a name without control characters", field=header)
     return text.strip()
-
-
-async def optional_actor(
-    x_onegrid_user: Annotated[str | None, Header(max_length=100)] = None,
-    x_onegrid_role: Annotated[str | None, Header()] = None,
-    x_onegrid_unit: Annotated[str | None, Header(max_length=100)] = None,
-) -> Actor | None:
-    if not x_onegrid_user and not x_onegrid_role:
-        return None
-    if not x_onegrid_user or not x_onegrid_role:
-        missing = "X-OneGrid-Role" if x_onegrid_user else "X-OneGrid-User"
-        raise InvalidInput(f"{missing} is needed with the other actor header", field=missing)
-    return await current_actor(x_onegrid_user, x_onegrid_role, x_onegrid_unit)
 
 
 async def parse_bbox(
