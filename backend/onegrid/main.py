@@ -10,12 +10,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from onegrid import __version__
-from onegrid.api.limits import BodySizeLimit
+from onegrid.api.limits import BodySizeLimit, SecurityHeaders
 from onegrid.auth.router import router as auth_router
 from onegrid.cases.deadlines import TIME_ZONE, WorkCalendar
 from onegrid.cases.router import router as cases_router
@@ -123,6 +124,14 @@ def create_app(
             {"error": "InternalError", "message": "unexpected server error"}, status_code=500
         )
 
+    app.add_middleware(SecurityHeaders)
+    if settings.cors_origins:  # closed by default: only the origins configured
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        )
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,

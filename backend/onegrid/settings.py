@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     import_chunk_rows: int = 100_000
 
     # HTTP
+    cors_origins: list[str] = []  # e.g. ["https://grid.example.gov.cn"]; none by default
     max_body_bytes: int = 1_000_000  # a report is a few hundred bytes
     max_upload_bytes: int = 10_000_000  # a phone photo
     upload_dir: Path = PROJECT_ROOT / "var" / "uploads"

@@ -1,0 +1,32 @@
+"""Security basics: headers on pages and answers, CORS closed unless configured."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+
+def test_pages_and_answers_carry_security_headers(client):
+    page = client.get("/")
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["x-content-type-options"] == "nosniff"
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert client.get("/api/health").headers["referrer-policy"] == "same-origin"
+
+
+def test_cors_is_closed_by_default(client):
+    r = client.get("/api/health", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in r.headers
+
+
+def test_cors_allows_only_the_configured_origins(settings, session_factory):
+    from onegrid.main import create_app
+
+    app = create_app(settings.model_copy(update={"cors_origins": ["https://grid.example.cn"]}))
+    app.state.session_factory = session_factory
+    with TestClient(app) as c:
+        ok = c.get("/api/health", headers={"Origin": "https://grid.example.cn"})
+        other = c.get("/api/health", headers={"Origin": "https://evil.example"})
+    assert ok.headers["access-control-allow-origin"] == "https://grid.example.cn"
+    assert "access-control-allow-origin" not in other.headers
+    app.state.engine.dispose()
