@@ -52,16 +52,19 @@ async def refresh(
     body: RefreshRequest, request: Request, settings: SettingsDep, now: ClockDep
 ) -> dict:
     """A new pair for a refresh token, which cannot be used again."""
-    tokens = await in_transaction(
+    result = await in_transaction(
         request,
         lambda session: service.refresh(session, body.refresh_token, now=now, settings=settings),
     )
-    return vars(tokens)
+    if isinstance(result, NotAuthenticated):
+        raise result  # after the commit: a reused token has revoked its family
+    return vars(result)
 
 
 @router.post("/revoke", status_code=204)
 async def revoke(body: RefreshRequest, request: Request, now: ClockDep) -> None:
-    """Sign out: the refresh token stops working at once."""
+    """Sign out: the refresh token stops working at once (an access token already issued
+    lives until it expires, at most ONEGRID_ACCESS_TOKEN_MINUTES)."""
     await in_transaction(
         request, lambda session: service.revoke(session, body.refresh_token, now=now)
     )

@@ -126,18 +126,22 @@ def sign_in(
 ) -> Tokens | NotAuthenticated:
     """Tokens, or the refusal to raise after this transaction commits (so failed attempts
     count, and lock the account after `max_failed_logins`, even though sign-in fails)."""
-    user = repo.get_user(session, username.strip().lower(), lock=True)
-    refusal = NotAuthenticated("wrong user name or password", field="password")
+    # One answer for every refusal (unknown name, wrong password, locked, disabled), so the
+    # answer does not tell which accounts exist or are locked.
+    refusal = NotAuthenticated(
+        "wrong user name or password, or the account is locked for a while", field="password"
+    )
+    name = username.strip().lower()
+    user = None if "\x00" in name else repo.get_user(session, name, lock=True)
     if user is None:
         security.verify_password(_DUMMY_HASH, password)  # same time as a real check
-        repo.audit(session, "sign_in_failed", actor=username[:100], client=client, at=now)
+        shown = name.replace("\x00", "")[:100]  # the audit log cannot hold NUL
+        repo.audit(session, "sign_in_failed", actor=shown, client=client, at=now)
         return refusal
     if user["locked_until"] and user["locked_until"] > now:
+        security.verify_password(_DUMMY_HASH, password)  # same time as a real check
         repo.audit(session, "sign_in_locked", actor=user["username"], client=client, at=now)
-        return NotAuthenticated(
-            f"too many failed attempts: try again after {user['locked_until']:%H:%M:%S %Z}",
-            field="password",
-        )
+        return refusal
     if not user["active"] or not security.verify_password(user["password_hash"], password):
         failed = user["failed_logins"] + 1
         changes: dict[str, Any] = {"failed_logins": failed}
@@ -153,23 +157,37 @@ def sign_in(
     return _issue(session, user, now, settings)
 
 
-def refresh(session: Session, refresh_token: str, *, now: datetime, settings: Settings) -> Tokens:
-    """A new pair for a valid refresh token, which is used up (rotation)."""
+def refresh(
+    session: Session, refresh_token: str, *, now: datetime, settings: Settings
+) -> Tokens | NotAuthenticated:
+    """A new pair for a valid refresh token, which is used up (rotation). A used-up token
+    presented again means it was copied: every refresh token of that user is revoked (the
+    caller raises the refusal after this transaction commits)."""
+    refusal = NotAuthenticated(
+        "the refresh token is unknown, revoked or expired: sign in again", field="refresh_token"
+    )
     row = repo.take_refresh_token(session, security.token_digest(refresh_token))
-    if row is None or row["revoked_at"] is not None or row["expires_at"] <= now:
-        raise NotAuthenticated("the refresh token is unknown, revoked or expired", field="token")
+    if row is None or row["expires_at"] <= now:
+        return refusal
     user = repo.get_user_by_id(session, row["user_id"])
+    if row["revoked_at"] is not None:
+        repo.revoke_refresh_tokens(session, now, user_id=row["user_id"])
+        repo.audit(
+            session, "refresh_token_reused", actor=user["username"] if user else None, at=now
+        )
+        return refusal
     if user is None or not user["active"]:
-        raise NotAuthenticated("the account is disabled", field="token")
+        return refusal
     repo.revoke_refresh_tokens(session, now, token_id=row["id"])
     return _issue(session, user, now, settings)
 
 
 def revoke(session: Session, refresh_token: str, *, now: datetime) -> None:
     row = repo.take_refresh_token(session, security.token_digest(refresh_token))
-    if row is not None:
+    if row is not None and row["revoked_at"] is None:
         repo.revoke_refresh_tokens(session, now, token_id=row["id"])
-        repo.audit(session, "token_revoked", actor=str(row["user_id"]), at=now)
+        user = repo.get_user_by_id(session, row["user_id"])
+        repo.audit(session, "token_revoked", actor=user["username"] if user else None, at=now)
 
 
 def actor_from_token(session: Session, token: str, *, now: datetime, settings: Settings) -> Actor:
