@@ -384,20 +384,20 @@ def libpq(url: str) -> str:
 
 
 def fresh_database(url: str) -> None:
-    import psycopg
-
+    """Drop and recreate the database `url` names (migrated, with PostGIS)."""
     from onegrid.db.engine import ensure_database
 
-    with psycopg.connect(libpq(with_database(url, "postgres")), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+    drop_database(url)
     ensure_database(url, log=lambda m: say(m))
 
 
 def drop_database(url: str) -> None:
     import psycopg
+    from sqlalchemy.engine import make_url
 
+    name = make_url(url).database
     with psycopg.connect(libpq(with_database(url, "postgres")), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def load_grids(url: str, paths: dict[str, Path]) -> dict[str, float]:

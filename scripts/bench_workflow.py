@@ -37,7 +37,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bench_assignment import free_port, libpq, pct, proc_cpu_s, server_url, with_database
+from bench_assignment import (
+    drop_database,
+    environment,
+    free_port,
+    fresh_database,
+    libpq,
+    pct,
+    proc_cpu_s,
+    server_url,
+    with_database,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 DB_NAME = "onegrid_bench_workflow"
@@ -71,26 +81,6 @@ WALK = (  # (action, who, fields)
 
 def say(message: str) -> None:
     print(f"[{time.perf_counter() - T0:7.1f}s] {message}", flush=True)
-
-
-# --- database -----------------------------------------------------------------------------------
-
-
-def fresh_database(url: str) -> None:
-    import psycopg
-
-    from onegrid.db.engine import ensure_database
-
-    with psycopg.connect(libpq(with_database(url, "postgres")), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-    ensure_database(url, log=say)
-
-
-def drop_database(url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(libpq(with_database(url, "postgres")), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
 
 
 def rectangle(x0: float, y0: float, x1: float, y1: float) -> dict[str, Any]:
@@ -571,25 +561,6 @@ def indicator_benchmark(url: str, repeat: int) -> dict[str, Any]:
     finally:
         engine.dispose()
     return out
-
-
-def environment(url: str) -> dict[str, Any]:
-    import psycopg
-
-    with psycopg.connect(libpq(url), autocommit=True) as conn:
-        env = {
-            k: conn.execute(f"SHOW {k}").fetchone()[0]
-            for k in (
-                "server_version",
-                "max_parallel_workers_per_gather",
-                "jit",
-                "work_mem",
-                "shared_buffers",
-            )
-        }
-    env["cpus"] = os.cpu_count()
-    env["loadavg_at_start"] = [round(x, 2) for x in os.getloadavg()]
-    return env
 
 
 def main() -> None:
