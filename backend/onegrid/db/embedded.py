@@ -200,7 +200,11 @@ class EmbeddedCluster:
 
 
 def port_is_free(host: str, port: int) -> bool:
+    """Whether a server could listen on host:port now."""
     with socket.socket() as probe:
+        # As PostgreSQL and uvicorn do: connections in TIME_WAIT from a server just stopped
+        # do not keep a new one from listening, and must not make the port look taken.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
