@@ -31,6 +31,7 @@ import json
 import math
 import os
 import resource
+import secrets
 import shutil
 import socket
 import subprocess
@@ -39,6 +40,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -590,6 +592,51 @@ def proc_status(pid: int) -> dict[str, float]:
     return out
 
 
+# Benchmark servers sign tokens with this key, so a benchmark can sign its own people in;
+# a long run must not see its tokens expire.
+SIGNING_KEY = secrets.token_urlsafe(48)
+TOKEN_MINUTES = 24 * 60
+
+
+def server_env(url: str) -> dict[str, str]:
+    """The environment of a benchmark's `onegrid serve`."""
+    return {**os.environ, "ONEGRID_DATABASE_URL": url, "ONEGRID_SECRET_KEY": SIGNING_KEY,
+            "ONEGRID_ACCESS_TOKEN_MINUTES": str(TOKEN_MINUTES)}
+
+
+def bench_account(session: Any, name: str, role: str, *, grid: str | None = None,
+                  unit: str | None = None) -> dict[str, str]:
+    """An account made for the benchmark (it has no password) and its bearer header."""
+    from onegrid.auth import repository as auth_repo
+    from onegrid.auth import service as auth_service
+    from onegrid.settings import Settings
+
+    now = datetime.now(UTC)
+    user = auth_repo.get_user(session, name) or auth_repo.insert_user(session, {
+        "username": name, "display_name": name, "role": role, "unit_code": unit,
+        "grid_code": grid, "password_hash": "!", "password_changed_at": now - timedelta(minutes=1),
+    })
+    settings = Settings(secret_key=SIGNING_KEY, access_token_minutes=TOKEN_MINUTES)
+    return {"Authorization": f"Bearer {auth_service.access_token(user, now, settings)}"}
+
+
+def grid_worker_headers(url: str) -> dict[str, str]:
+    """A grid worker of the street's first grid signs in: who reports from a phone."""
+    import sqlalchemy as sa
+
+    from onegrid.db.engine import make_engine, session_factory
+
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as session, session.begin():
+            grid = session.execute(sa.text(
+                "SELECT min(code) FROM grids WHERE valid_to IS NULL"
+                " AND level IN ('third', 'micro')")).scalar_one()
+            return bench_account(session, "bench-reporter", "grid_worker", grid=grid)
+    finally:
+        engine.dispose()
+
+
 def proc_cpu_s(pid: int) -> float:
     """User + system CPU seconds of a process so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
@@ -607,7 +654,7 @@ def post_benchmark(url: str, pts: np.ndarray, *, sequential: int, threads: int,
     import httpx
 
     port = free_port()
-    env = {**os.environ, "ONEGRID_DATABASE_URL": url}
+    env = server_env(url)
     server_log = open(Path(tempfile.gettempdir()) / f"onegrid-bench-server-{port}.log", "w")
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "onegrid"), "serve", "--port", str(port)],
@@ -637,7 +684,8 @@ def post_benchmark(url: str, pts: np.ndarray, *, sequential: int, threads: int,
 
         k = 0
         errors = 0
-        with httpx.Client(base_url=base, timeout=30) as client:
+        reporter = grid_worker_headers(url)
+        with httpx.Client(base_url=base, timeout=30, headers=reporter) as client:
             for _ in range(300):  # warm-up: pool connections, plans, code paths
                 r = client.post("/api/cases", json=case_body(*pts[k % len(pts)], k))
                 errors += r.status_code != 201
@@ -665,7 +713,7 @@ def post_benchmark(url: str, pts: np.ndarray, *, sequential: int, threads: int,
 
         def worker(w: int) -> None:
             rng = np.random.default_rng(1000 + w)
-            with httpx.Client(base_url=base, timeout=30) as c:
+            with httpx.Client(base_url=base, timeout=30, headers=reporter) as c:
                 c.get("/api/health")  # open the connection before the clock starts
                 start_gate.wait()
                 while not done.is_set():

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from bench_assignment import (
+    bench_account,
     drop_database,
     environment,
     free_port,
@@ -45,6 +46,7 @@ from bench_assignment import (
     libpq,
     pct,
     proc_cpu_s,
+    server_env,
     server_url,
     with_database,
 )
@@ -65,9 +67,7 @@ WEST, SOUTH, EAST, NORTH = 113.60, 34.76, 113.64, 34.79
 COMMUNITIES_X, COMMUNITIES_Y, GRIDS_X, GRIDS_Y = 2, 2, 3, 2
 
 GARBAGE = "01001"  # 暴露垃圾: dispatched to its category department
-WORKER = {"X-OneGrid-User": "bench-worker", "X-OneGrid-Role": "grid_worker"}
-COMMUNITY = {"X-OneGrid-User": "bench-community", "X-OneGrid-Role": "community_staff"}
-DISPATCHER = {"X-OneGrid-User": "bench-dispatcher", "X-OneGrid-Role": "street_dispatcher"}
+HEADERS: dict[tuple[str, str | None], dict[str, str]] = {}  # (who, community or unit) -> auth
 WALK = (  # (action, who, fields)
     ("screen", "community", {}),
     ("file", "dispatcher", {}),
@@ -153,6 +153,7 @@ def load_street(url: str, workdir: Path) -> dict[str, int]:
                 if report.rejected:
                     raise RuntimeError(f"{level} grids rejected: {report.rejected[0].describe()}")
                 grids_service.write_grids(session, level)
+            _make_accounts(session)
     finally:
         engine.dispose()
     return {
@@ -160,6 +161,32 @@ def load_street(url: str, workdir: Path) -> dict[str, int]:
         "second": COMMUNITIES_X * COMMUNITIES_Y,
         "third": COMMUNITIES_X * COMMUNITIES_Y * GRIDS_X * GRIDS_Y,
     }
+
+
+def _make_accounts(session: Any) -> None:
+    """One account per part the walk needs: a grid worker who reports (and so sees their
+    reports), the staff of each community, a dispatcher and a handler per department."""
+    import sqlalchemy as sa
+
+    first_grid = session.execute(
+        sa.text("SELECT min(code) FROM grids WHERE level = 'third' AND valid_to IS NULL")
+    ).scalar_one()
+    communities = session.execute(
+        sa.text("SELECT code FROM grids WHERE level = 'second' AND valid_to IS NULL")
+    ).scalars()
+    units = session.execute(sa.text("SELECT code FROM units WHERE kind = 'department'")).scalars()
+    HEADERS[("worker", None)] = bench_account(
+        session, "bench-worker", "grid_worker", grid=first_grid
+    )
+    HEADERS[("dispatcher", None)] = bench_account(session, "bench-dispatcher", "street_dispatcher")
+    for c in communities:
+        HEADERS[("community", c)] = bench_account(
+            session, f"bench-community-{c}".lower(), "community_staff", grid=c
+        )
+    for u in units:
+        HEADERS[("handler", u)] = bench_account(
+            session, f"bench-handler-{u}".lower(), "department_handler", unit=u
+        )
 
 
 # Open states are likely only for recent cases; old ones are mostly finished, a few stale.
@@ -327,7 +354,7 @@ def start_server(url: str) -> tuple[subprocess.Popen, str, Any]:
     log = open(Path(tempfile.gettempdir()) / f"onegrid-bench-workflow-{port}.log", "w")
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "onegrid"), "serve", "--port", str(port)],
-        env={**os.environ, "ONEGRID_DATABASE_URL": url},
+        env=server_env(url),
         cwd=REPO,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -356,14 +383,9 @@ def stop_server(server: subprocess.Popen, log: Any) -> None:
     log.close()
 
 
-def headers_for(who: str, unit: str | None) -> dict[str, str]:
-    if who == "handler":
-        return {
-            "X-OneGrid-User": f"bench-{unit}",
-            "X-OneGrid-Role": "department_handler",
-            "X-OneGrid-Unit": unit or "",
-        }
-    return {"worker": WORKER, "community": COMMUNITY, "dispatcher": DISPATCHER}[who]
+def headers_for(who: str, case: dict[str, Any]) -> dict[str, str]:
+    part = {"community": case.get("second_code"), "handler": case.get("unit_code")}.get(who)
+    return HEADERS[(who, part)]
 
 
 def report_cases(client: Any, n: int, offset: int) -> list[dict[str, Any]]:
@@ -375,7 +397,7 @@ def report_cases(client: Any, n: int, offset: int) -> list[dict[str, Any]]:
         lat = SOUTH + (NORTH - SOUTH) * (0.05 + 0.9 * ((j * 0.7548776662) % 1))
         r = client.post(
             "/api/cases",
-            headers=WORKER,
+            headers=HEADERS[("worker", None)],
             json={
                 "lon": round(lon, 7),
                 "lat": round(lat, 7),
@@ -396,7 +418,7 @@ def walk(client: Any, case: dict[str, Any], times: list[float] | None) -> int:
         t = time.perf_counter()
         r = client.post(
             f"/api/cases/{case['id']}/actions/{action}",
-            headers=headers_for(who, case.get("unit_code")),
+            headers=headers_for(who, case),
             json={"version": case["version"], **fields},
         )
         if times is not None:
@@ -486,6 +508,7 @@ def timed_runs(work: Any, repeat: int) -> float:
 def indicator_benchmark(url: str, repeat: int) -> dict[str, Any]:
     import sqlalchemy as sa
 
+    from onegrid.auth.scope import EVERYTHING
     from onegrid.db.engine import make_engine, session_factory
     from onegrid.stats import indicators
 
@@ -519,7 +542,7 @@ def indicator_benchmark(url: str, repeat: int) -> dict[str, Any]:
                 runs = []
                 for _ in range(repeat):
                     t = time.perf_counter()
-                    result = indicators.case_indicators(session, query)
+                    result = indicators.case_indicators(session, query, scope=EVERYTHING)
                     runs.append(time.perf_counter() - t)
                 median = statistics.median(runs)
                 total = result["total"]
@@ -544,11 +567,15 @@ def indicator_benchmark(url: str, repeat: int) -> dict[str, Any]:
             # and a shorter period, which reads cases_reported_at_idx instead of every case.
             session.execute(sa.text("SET max_parallel_workers_per_gather = 0"))
             query = indicators.indicator_query(PERIOD[0], PERIOD[1], "grid", AS_OF, now)
-            serial = timed_runs(lambda: indicators.case_indicators(session, query), repeat)
+            serial = timed_runs(
+                lambda: indicators.case_indicators(session, query, scope=EVERYTHING), repeat
+            )
             session.execute(sa.text("RESET max_parallel_workers_per_gather"))
             say(f"  by=grid without parallel workers: median {serial * 1000:.0f} ms")
             query = indicators.indicator_query(*MONTH, "grid", AS_OF, now)
-            month = timed_runs(lambda: indicators.case_indicators(session, query), repeat)
+            month = timed_runs(
+                lambda: indicators.case_indicators(session, query, scope=EVERYTHING), repeat
+            )
             say(f"  by=grid for one month, {MONTH[0]} to {MONTH[1]}: median {month * 1000:.0f} ms")
             out.update(grid_serial_s=serial, grid_month_s=month)
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
-from tests.helpers import FakeClock
+from tests.helpers import STREET_OFFICE, FakeClock, SignedIn
 
 from onegrid.db import engine as db_engine
 from onegrid.settings import Settings
@@ -95,15 +95,45 @@ def client(
     app = create_app(settings, clock=clock)
     app.state.session_factory = session_factory
     with TestClient(app) as c:
+        c.auth = SignedIn(c, STREET_OFFICE)
         yield c
     app.state.engine.dispose()
+
+
+@pytest.fixture
+def anonymous(client: TestClient) -> TestClient:
+    """The same app, as someone who has not signed in."""
+    client.auth = None
+    return client
 
 
 # --- a live server with the demo street, for browser tests -------------------------------------
 
 
+# Accounts with known passwords on the demo street, for tests that sign in to the live server.
+LIVE_ACCOUNTS = {
+    "office": {
+        "username": "test-office",
+        "password": "office-pass-2026",
+        "role": "street_admin",
+        "display_name": "测试管理员",
+    },
+    # A grid worker of the first third-level grid; a separate account for the wrong-password
+    # test, so failed sign-ins never lock the account the other tests use.
+    "worker": {
+        "username": "test-worker",
+        "password": "worker-pass-2026",
+        "role": "grid_worker",
+        "display_name": "测试网格员",
+    },
+}
+
+
 @pytest.fixture(scope="session")
 def demo_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    from datetime import UTC, datetime
+
+    from onegrid.auth.service import create_user
     from onegrid.demo.load import load_demo_street
 
     url = _fresh_database("onegrid_test_demo")
@@ -111,8 +141,30 @@ def demo_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     load_demo_street(
         db_engine.session_factory(eng), tmp_path_factory.mktemp("demo"), progress=lambda _: None
     )
+    with db_engine.session_factory(eng)() as session, session.begin():
+        third = session.execute(
+            sa.text(
+                "SELECT code FROM grids WHERE level = 'third' AND valid_to IS NULL"
+                " ORDER BY code LIMIT 1"
+            )
+        ).scalar_one()
+        for account in LIVE_ACCOUNTS.values():
+            create_user(
+                session,
+                **account,
+                grid_code=third if account["role"] == "grid_worker" else None,
+                by="test",
+                now=datetime.now(UTC),
+            )
     eng.dispose()
     return url
+
+
+@pytest.fixture(scope="session")
+def live_accounts(demo_database_url: str) -> dict[str, dict[str, str]]:
+    """The demo street's test accounts ("office": street_admin, "worker": grid_worker), each
+    {username, password, role, display_name}, for signing in to `live_server_url`."""
+    return LIVE_ACCOUNTS
 
 
 def _free_port() -> int:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import shapely
 from sqlalchemy.orm import Session
 
@@ -71,3 +73,58 @@ class FakeClock:
     def advance(self, **delta: float) -> datetime:
         self.fixed = self() + timedelta(**delta)
         return self.fixed
+
+
+@dataclass(frozen=True)
+class Persona:
+    """Someone a test acts as: an account with a role and its scope (a grid or a unit)."""
+
+    name: str
+    role: str
+    unit: str | None = None
+    grid: str | None = None
+
+
+def bearer(client, persona: Persona) -> dict[str, str]:
+    """The Authorization header of `persona`, signed in on `client`'s app (the account is
+    made on first use, straight in the database, without the cost of a password hash)."""
+    from onegrid.auth import repository as auth_repo
+    from onegrid.auth import service as auth_service
+
+    app = client.app
+    now = app.state.clock()
+    name = persona.name.lower()
+    with app.state.session_factory() as session, session.begin():
+        user = auth_repo.get_user(session, name) or auth_repo.insert_user(
+            session,
+            {
+                "username": name,
+                "display_name": persona.name,
+                "role": persona.role,
+                "unit_code": persona.unit,
+                "grid_code": persona.grid,
+                "password_hash": "!",  # no password signs in to a test persona
+                # Long ago: tests move the clock back and forth.
+                "password_changed_at": datetime(2000, 1, 1, tzinfo=UTC),
+            },
+        )
+    token = auth_service.access_token(user, now, app.state.settings)
+    return {"Authorization": f"Bearer {token}"}
+
+
+class SignedIn(httpx.Auth):
+    """Signs every request of a test client in as `persona`, with a token minted at the app's
+    current time (tests move the clock by days), unless the request names someone else."""
+
+    def __init__(self, client, persona: Persona):
+        self.client = client
+        self.persona = persona
+
+    def auth_flow(self, request):
+        if "authorization" not in request.headers:
+            request.headers.update(bearer(self.client, self.persona))
+        yield request
+
+
+# The street office at its big screen: sees the whole street. The default of `client`.
+STREET_OFFICE = Persona("office", "street_admin")

@@ -213,7 +213,7 @@ def test_users_are_created_listed_given_a_password_and_disabled(run, cli_databas
         "create",
         "liqiang",
         "--role",
-        "community_staff",
+        "street_dispatcher",
         "--name",
         "李强",
         "--password-stdin",
@@ -221,7 +221,7 @@ def test_users_are_created_listed_given_a_password_and_disabled(run, cli_databas
     )
     assert result.exit_code == 0, result.output
     listed = run("users", "list").output
-    assert "liqiang" in listed and "community_staff" in listed and "active" in listed
+    assert "liqiang" in listed and "street_dispatcher" in listed and "active" in listed
     weak = run("users", "set-password", "liqiang", "--password-stdin", input="short\n")
     assert weak.exit_code == 2 and "password" in weak.output
     again = run(

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
+import socket
 import sys
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 import sqlalchemy as sa
 import typer
 
+from onegrid.auth.actor import Actor
+from onegrid.auth.scope import EVERYTHING
 from onegrid.db import engine as db_engine
 from onegrid.db.embedded import port_is_free
 from onegrid.settings import get_settings
@@ -155,6 +160,19 @@ def _check_writable(path: Path) -> None:
         raise typer.Exit(2) from exc
 
 
+def _cli_actor() -> str:
+    """Who runs the command, for the audit log: cli:<OS user name>."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no name in the environment or the user database (containers)
+        return f"cli:uid-{os.getuid()}"
+
+
+def _cli_client() -> str:
+    """Where the command runs, for the audit log's "from where"."""
+    return f"host:{socket.gethostname()}"
+
+
 def _progress(message: str) -> None:
     typer.secho(f"  … {message}", err=True, fg=typer.colors.BLUE)
 
@@ -192,6 +210,7 @@ def import_grids_cmd(
     report_file: Path | None = ReportOpt,
 ) -> None:
     """Import one level of grids; a code already current at that level gets a new version."""
+    from onegrid.auth import repository as auth_repo
     from onegrid.grids import service
 
     def work(session):
@@ -209,7 +228,26 @@ def import_grids_cmd(
             progress=_progress,
         )
         if commit:
-            service.write_grids(session, level, get_settings().on_boundary_m, progress=_progress)
+            written = service.write_grids(
+                session, level, get_settings().on_boundary_m, progress=_progress
+            )
+            # Boundaries decide who sees what: record who changed them. In the import's own
+            # transaction, so an import that is rolled back leaves no entry either.
+            auth_repo.audit(
+                session,
+                "grids_imported",
+                actor=_cli_actor(),
+                target=level,
+                client=_cli_client(),
+                detail={
+                    "file": file.name,
+                    "read": report.read,
+                    "accepted": report.accepted,
+                    "rejected": len(report.rejected),
+                    "written": written,
+                    **report.summary,
+                },
+            )
         return report
 
     _run_import(work, commit, report_file, skip_rejected)
@@ -325,15 +363,18 @@ def export_cases_cmd(
         _err(f"unknown format {fmt!r}; expected one of {', '.join(service.EXPORT_FORMATS)}")
         raise typer.Exit(2)
     factory = _session_factory()
+    # The street's own staff at the server: the whole street, and the export is audited.
+    staff = Actor(_cli_actor(), "street_admin", client=_cli_client())
+    now = datetime.now(UTC)
     try:
-        with factory() as session:
+        with factory() as session, session.begin():
             if output is None:
-                n = service.export_cases(session, sys.stdout, fmt)
+                n = service.export_cases(session, sys.stdout, fmt, by=staff, now=now)
             else:
                 # utf-8-sig: the BOM lets Excel on Chinese Windows read the CSV as UTF-8.
                 encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
                 with output.open("w", encoding=encoding, newline="") as f:
-                    n = service.export_cases(session, f, fmt)
+                    n = service.export_cases(session, f, fmt, by=staff, now=now)
     except BrokenPipeError:  # `onegrid export cases | head`: the reader has had enough
         sys.stderr.close()
         raise typer.Exit(0) from None
@@ -371,7 +412,7 @@ def indicators_cmd(
         raise typer.Exit(2) from exc
     factory = _session_factory()
     with factory() as session:
-        result = indicators.case_indicators(session, query)
+        result = indicators.case_indicators(session, query, scope=EVERYTHING)
     if fmt == "json":
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
     elif fmt == "csv":
@@ -430,8 +471,9 @@ def users_create(
             display_name=name,
             unit_code=unit,
             grid_code=grid,
-            by=f"cli:{getpass.getuser()}",
+            by=_cli_actor(),
             now=_now(),
+            client=_cli_client(),
         )
 
     _account_work(work)
@@ -458,7 +500,7 @@ def users_disable(username: str = typer.Argument(...)) -> None:
 
     _account_work(
         lambda session: auth_service.disable_user(
-            session, username, by=f"cli:{getpass.getuser()}", now=_now()
+            session, username, by=_cli_actor(), now=_now(), client=_cli_client()
         )
     )
     typer.echo(f"disabled {username}")
@@ -475,7 +517,7 @@ def users_set_password(
     password = _new_password(password_stdin)
     _account_work(
         lambda session: auth_service.set_password(
-            session, username, password, by=f"cli:{getpass.getuser()}", now=_now()
+            session, username, password, by=_cli_actor(), now=_now(), client=_cli_client()
         )
     )
     typer.echo(f"password set for {username}")
@@ -519,11 +561,19 @@ def demo_cmd(
     ),
     reset: bool = typer.Option(False, "--reset", help="delete all grids, places and cases first"),
 ) -> None:
-    """Generate the demo street (deterministic) and load it, unless it is loaded already."""
-    from onegrid.demo.load import load_demo_street
+    """Generate the demo street (deterministic) and load it, unless it is loaded already, with
+    one account per role; their passwords are printed once and kept in var/demo-accounts.txt."""
+    from onegrid.demo.load import ACCOUNTS_FILE, load_demo_street
 
     factory = _session_factory()
-    load_demo_street(factory, out_dir, reset=reset, progress=_progress)
+    load_demo_street(
+        factory,
+        out_dir,
+        reset=reset,
+        progress=_progress,
+        accounts_file=ACCOUNTS_FILE,
+        by=_cli_actor(),
+    )
 
 
 @app.command("serve")
@@ -561,8 +611,13 @@ def export_map_cmd(
 
     factory = _session_factory()
     with factory() as session:
-        grids = {level: grids_service.grid_features(session, level=level) for level in LEVELS}
-        points = heat_points((r["lon"], r["lat"]) for r in cases_repo.iter_cases(session))
+        grids = {
+            level: grids_service.grid_features(session, scope=EVERYTHING, level=level)
+            for level in LEVELS
+        }
+        points = heat_points(
+            (r["lon"], r["lat"]) for r in cases_repo.iter_cases(session, scope=EVERYTHING)
+        )
     case_map(grids, points).save(str(output))
     typer.echo(f"map with {len(points)} cases written to {output}")
 

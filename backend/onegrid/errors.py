@@ -80,16 +80,30 @@ class NotAuthenticated(OneGridError):
     """No valid credentials: a wrong password, a locked or disabled account, a bad token."""
 
 
+class Forbidden(OneGridError):
+    """The person's role may not use this at all (an object outside their scope is NotFound)."""
+
+
 class DatabaseUnavailable(OneGridError):
     """PostGIS cannot be reached or set up."""
+
+
+class TooManyRequests(OneGridError):
+    """One client asked too often; it may try again after `retry_after_s` seconds."""
+
+    def __init__(self, message: str, *, retry_after_s: int, **details: Any) -> None:
+        super().__init__(message, retry_after_s=retry_after_s, **details)
+        self.retry_after_s = retry_after_s
 
 
 # The single exception -> HTTP status table (checked in order: most specific first).
 HTTP_STATUS: list[tuple[type[OneGridError], int]] = [
     (NotAuthenticated, 401),
+    (Forbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
     (InvalidInput, 422),
+    (TooManyRequests, 429),
     (DatabaseUnavailable, 503),
     (OneGridError, 400),
 ]

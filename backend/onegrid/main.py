@@ -21,9 +21,11 @@ from onegrid.auth.router import router as auth_router
 from onegrid.cases.deadlines import TIME_ZONE, WorkCalendar
 from onegrid.cases.router import router as cases_router
 from onegrid.db.engine import make_engine, resolve_database_url, session_factory
-from onegrid.errors import OneGridError, http_status_for
+from onegrid.errors import OneGridError, TooManyRequests, http_status_for
 from onegrid.grids import repository as grids_repo
 from onegrid.grids.router import router as grids_router
+from onegrid.reports.ratelimit import ReportLimits
+from onegrid.reports.router import router as reports_router
 from onegrid.settings import Settings, get_settings
 from onegrid.stats.router import router as stats_router
 from onegrid.units.router import router as units_router
@@ -72,11 +74,15 @@ def create_app(
     app.state.session_factory = session_factory(engine)
     app.state.clock = clock or (lambda: datetime.now(TIME_ZONE))
     app.state.calendar = WorkCalendar.load(settings.work_calendar_file, settings.work_hours)
+    # Per app, not per module: every app (and every test) counts from zero.
+    app.state.report_limits = ReportLimits.from_settings(settings)
 
     @app.exception_handler(OneGridError)
     async def domain_error(_: Request, exc: OneGridError) -> JSONResponse:
         status = http_status_for(exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after_s)}
         return JSONResponse(exc.to_dict(), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
@@ -129,7 +135,7 @@ def create_app(
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "PATCH"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
         )
     app.add_middleware(
@@ -142,6 +148,7 @@ def create_app(
     app.include_router(units_router)
     app.include_router(auth_router)
     app.include_router(stats_router)
+    app.include_router(reports_router)
 
     @app.get("/api/config", tags=["map"])
     def map_config() -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -58,13 +59,6 @@ class Settings(BaseSettings):
     refresh_token_days: Annotated[int, Field(ge=1, le=365)] = 14
     max_failed_logins: Annotated[int, Field(ge=1, le=100)] = 5
     lockout_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 15
-    # Whether X-OneGrid-User/-Role/-Unit may stand in for a token (never in production).
-    trust_actor_headers: bool = True
-
-    @property
-    def actor_headers_trusted(self) -> bool:
-        return self.trust_actor_headers and self.environment != "production"
-
     # Map page
     tile_url: str | None = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     tile_attribution: str = "© OpenStreetMap contributors"
@@ -80,6 +74,21 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000  # a report is a few hundred bytes
     max_upload_bytes: int = 10_000_000  # a phone photo
     upload_dir: Path = PROJECT_ROOT / "var" / "uploads"
+
+    # Resident reports (POST /api/reports, no account needed), per client address: new reports
+    # per hour, and uses of a follow token per minute (so that guessing tokens is slow too).
+    report_rate_per_hour: Annotated[int, Field(ge=1, le=100_000)] = 10
+    report_reads_per_minute: Annotated[int, Field(ge=1, le=100_000)] = 60
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client. Anyone
+    # else's header is ignored: a client must not choose its own rate-limit key.
+    report_trusted_proxies: list[str] = []
+
+    @field_validator("report_trusted_proxies")
+    @classmethod
+    def _are_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            ipaddress.ip_network(entry, strict=False)  # ValueError names the entry
+        return value
 
     frontend_dir: Path = PROJECT_ROOT / "frontend"
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime
 
 import pytest
 from pyproj import Geod
 from tests.helpers import load_grids
 from tests.shared_data import geo_fault
 
+from onegrid.auth.actor import Actor
 from onegrid.cases import service
+
+OFFICE = Actor("office", "street_admin")
 
 
 def metres_to_a_west_edge() -> float:
@@ -112,7 +116,7 @@ def test_export_has_one_row_per_case_with_every_level(session, abcd, tmp_path):
     service.import_cases(session, path)
     service.write_cases(session)
     out = io.StringIO()
-    assert service.export_cases(session, out, "csv") == 3
+    assert service.export_cases(session, out, "csv", by=OFFICE, now=datetime.now(UTC)) == 3
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     for column in (
         "external_id lon lat street_code second_code third_code micro_code dedicated_code"
@@ -125,7 +129,7 @@ def test_export_has_one_row_per_case_with_every_level(session, abcd, tmp_path):
     assert float(by_id["x2"]["nearest_m"]) == pytest.approx(metres_to_a_west_edge(), abs=0.01)
     assert by_id["x3"]["lon"] == "" and by_id["x3"]["location_note"]
     geo = io.StringIO()
-    service.export_cases(session, geo, "geojson")
+    service.export_cases(session, geo, "geojson", by=OFFICE, now=datetime.now(UTC))
     features = json.loads(geo.getvalue())["features"]
     assert len(features) == 3
     assert next(f for f in features if f["properties"]["external_id"] == "x1")["geometry"][
@@ -186,7 +190,7 @@ def test_csv_export_defuses_text_that_a_spreadsheet_would_run(session, abcd, tmp
     service.import_cases(session, path)
     service.write_cases(session)
     out = io.StringIO()
-    service.export_cases(session, out, "csv")
+    service.export_cases(session, out, "csv", by=OFFICE, now=datetime.now(UTC))
     row = next(csv.DictReader(io.StringIO(out.getvalue())))
     assert row["category"].startswith("'=HYPERLINK")
     assert float(row["lon"]) == 116.395  # numbers are left alone

@@ -14,6 +14,7 @@ from tests.cases.test_workflow_api import (
     report,
 )
 from tests.cases.test_workflow_api import street as street  # noqa: F401 - fixture
+from tests.helpers import bearer
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
@@ -23,7 +24,7 @@ def upload(client, case_id, content, name="photo.jpg", kind="image/jpeg", header
     return client.post(
         f"/api/cases/{case_id}/attachments",
         files={"file": (name, content, kind)},
-        headers=headers,
+        headers=bearer(client, headers),
     )
 
 
@@ -101,7 +102,7 @@ def test_an_attachment_of_another_case_cannot_be_put_on_an_event(client, street)
     r = client.post(
         f"/api/cases/{mine['id']}/actions/self_handle",
         json={"version": mine["version"], "attachments": [foreign["id"]]},
-        headers=WORKER,
+        headers=bearer(client, WORKER),
     )
     assert r.status_code == 422 and r.json()["field"] == "attachments"
     assert client.get(f"/api/cases/{mine['id']}").json()["status"] == "reported"

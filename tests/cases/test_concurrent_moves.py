@@ -12,6 +12,7 @@ from tests.conftest import _fresh_database
 from tests.helpers import load_grids
 
 from onegrid.auth.actor import Actor
+from onegrid.auth.scope import EVERYTHING
 from onegrid.cases import service
 from onegrid.cases.deadlines import TIME_ZONE, WorkCalendar
 from onegrid.db import engine as db_engine
@@ -19,8 +20,8 @@ from onegrid.errors import StaleVersion
 from onegrid.settings import Settings
 from onegrid.units import service as units_service
 
-STAFF = Actor("liqiang", "community_staff")
-OTHER_STAFF = Actor("zhangwei", "community_staff")
+STAFF = Actor("liqiang", "community_staff", grid_code="C1")
+OTHER_STAFF = Actor("zhangwei", "community_staff", grid_code="C1")
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +101,9 @@ def test_the_second_of_two_simultaneous_moves_gets_a_conflict_not_an_overwrite(c
     assert outcome["first"] == "committed"
     assert isinstance(outcome["second"], StaleVersion)
     with committed() as session:
-        stored = service.view_case(session, case["id"], calendar=calendar, now=now)
-        history = service.case_history(session, case["id"])
+        stored = service.view_case(
+            session, case["id"], calendar=calendar, now=now, scope=EVERYTHING
+        )
+        history = service.case_history(session, case["id"], scope=EVERYTHING)
     assert stored["status"] == "screened" and stored["version"] == seen + 1
     assert [e["action"] for e in history] == ["report", "screen"]

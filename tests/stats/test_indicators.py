@@ -13,8 +13,8 @@ from tests.cases.test_workflow_api import (
     COMMUNITY,
     DISPATCHER,
     EAST,
+    EAST_COMMUNITY,
     POSTERS,
-    RESIDENT,
     WORKER,
     act,
     dispatched,
@@ -22,13 +22,13 @@ from tests.cases.test_workflow_api import (
     report,
 )
 from tests.cases.test_workflow_api import street as street  # noqa: F401 - fixture
-from tests.helpers import write_grid_file
+from tests.helpers import Persona, write_grid_file
 from typer.testing import CliRunner
 
 from onegrid import cli
 from onegrid.grids import service as grids_service
 
-WORKER2 = {"X-OneGrid-User": "liuwei", "X-OneGrid-Role": "grid_worker"}
+WORKER2 = Persona("liuwei", "grid_worker", grid="C2-01")
 IN_EAST = (113.616, 34.765)  # community C2, outside the courtyard
 
 MONDAY_9 = "2026-11-30T09:00:00+08:00"  # reports, filing and dispatch
@@ -80,7 +80,7 @@ def scenario(client, street, clock, tmp_path):
     c["w8"] = act(client, report(client, category=POSTERS), "self_handle", WORKER, note="已清理")
     c["w9"] = report(client, reported_at="2026-11-01T00:30:00+08:00")
     c["x0"] = report(client, reported_at="2026-10-31T23:59:00+08:00")
-    e1 = act(client, report(client, at=IN_EAST), "screen", COMMUNITY)
+    e1 = act(client, report(client, at=IN_EAST), "screen", EAST_COMMUNITY)
     e1 = act(client, e1, "file", DISPATCHER)
     c["e1"] = act(client, e1, "dispatch", DISPATCHER, unit_code="D02")
     # A new name makes a new boundary version of C2: e3 is assigned under it, e1 is not.
@@ -90,12 +90,12 @@ def scenario(client, street, clock, tmp_path):
     grids_service.write_grids(street, "second")
     street.flush()
     e3 = report(client, at=(IN_EAST[0] + 0.0001, IN_EAST[1]), headers=WORKER2)
-    c["e3"] = act(client, e3, "merge", COMMUNITY, into=c["e1"]["id"])
+    c["e3"] = act(client, e3, "merge", EAST_COMMUNITY, into=c["e1"]["id"])
 
     clock.set(MONDAY_11)
     for name, rating in (("w1", 5), ("w2", 2)):
         case = closed(client, handled(client, c[name]))
-        c[name] = act(client, case, "evaluate", RESIDENT, satisfaction=rating)
+        c[name] = act(client, case, "evaluate", COMMUNITY, satisfaction=rating)
     w3 = handled(client, c["w3"])
     w3 = act(client, w3, "verify", WORKER, verdict="failed", note="仍有垃圾")
     c["w3"] = closed(client, act(client, w3, "report_back", handler("D09"), note="再次处置"))
@@ -108,7 +108,7 @@ def scenario(client, street, clock, tmp_path):
     clock.set(WEDNESDAY_10)
     e1 = act(client, c["e1"], "report_back", handler("D02"), note="已处置")  # late
     e1 = closed(client, e1)
-    c["e1"] = act(client, e1, "evaluate", RESIDENT, satisfaction=4)
+    c["e1"] = act(client, e1, "evaluate", EAST_COMMUNITY, satisfaction=4)
     c["x1"] = report(client, reported_at="2026-12-01T07:30:00+08:00")
     return c
 
@@ -520,13 +520,13 @@ def test_the_command_refuses_bad_parameters_naming_them(street, run_cli):
     assert result.exit_code == 2 and "format" in result.output
 
 
-def test_the_csv_hands_a_spreadsheet_no_formula_in_a_name(client, street, clock, run_cli):
+def test_the_csv_hands_a_spreadsheet_no_formula_in_a_name(client, street, clock, run_cli, tmp_path):
     clock.set(MONDAY_9)
-    report(client, headers={"X-OneGrid-User": "=HYPERLINK(1)", "X-OneGrid-Role": "grid_worker"})
-    result = run_cli("indicators", *CLI_NOVEMBER, "--by", "worker", "--format", "csv")
+    path = write_grid_file(tmp_path / "c2.geojson", {"C2": EAST}, name={"C2": "=HYPERLINK(1)"})
+    grids_service.import_grids(street, path, level="second")
+    grids_service.write_grids(street, "second")
+    street.flush()
+    report(client, at=IN_EAST)
+    result = run_cli("indicators", *CLI_NOVEMBER, "--by", "community", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.output)))
-    assert (rows[0]["code"], rows[0]["name"], rows[0]["reports"]) == (
-        "'=HYPERLINK(1)",
-        "'=HYPERLINK(1)",
-        "1",
-    )
+    assert (rows[0]["code"], rows[0]["name"], rows[0]["reports"]) == ("C2", "'=HYPERLINK(1)", "1")

@@ -3,7 +3,8 @@ work calendar, the acting person, bbox parsing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, TypeVar
 
@@ -13,8 +14,9 @@ from starlette.concurrency import run_in_threadpool
 
 from onegrid.auth import service as auth_service
 from onegrid.auth.actor import ROLES, Actor
+from onegrid.auth.scope import Scope, scope_of
 from onegrid.cases.deadlines import WorkCalendar
-from onegrid.errors import InvalidInput, NotAuthenticated
+from onegrid.errors import Forbidden, InvalidInput, NotAuthenticated
 from onegrid.settings import Settings
 
 T = TypeVar("T")
@@ -60,46 +62,26 @@ async def work_calendar(request: Request) -> WorkCalendar:
 async def optional_actor(
     request: Request,
     authorization: Annotated[str | None, Header(max_length=4096)] = None,
-    x_onegrid_user: Annotated[str | None, Header(max_length=100)] = None,
-    x_onegrid_role: Annotated[str | None, Header()] = None,
-    x_onegrid_unit: Annotated[str | None, Header(max_length=100)] = None,
 ) -> Actor | None:
-    """The acting person: from a bearer token, or (in development only) declared in the
-    X-OneGrid-User / -Role / -Unit headers; None when the request names nobody."""
-    settings: Settings = request.app.state.settings
-    if authorization:
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise NotAuthenticated("Authorization must be 'Bearer <access token>'")
-        now = request.app.state.clock()
-        return await in_transaction(
-            request,
-            lambda session: auth_service.actor_from_token(
-                session, token.strip(), now=now, settings=settings
-            ),
-        )
-    if not x_onegrid_user and not x_onegrid_role:
+    """The signed-in person from the bearer token; None when the request carries none."""
+    if not authorization:
         return None
-    if not settings.actor_headers_trusted:
-        raise NotAuthenticated(
-            "sign in (POST /api/auth/token) and send Authorization: Bearer <token>; the"
-            " X-OneGrid-* headers are for development only"
-        )
-    if not x_onegrid_user or not x_onegrid_role:
-        missing = "X-OneGrid-Role" if x_onegrid_user else "X-OneGrid-User"
-        raise InvalidInput(f"{missing} is needed with the other actor header", field=missing)
-    if x_onegrid_role not in ROLES:
-        raise InvalidInput(
-            f"unknown role {x_onegrid_role!r}; roles are {', '.join(ROLES)}",
-            field="X-OneGrid-Role",
-        )
-    name = _header_text(x_onegrid_user, "X-OneGrid-User")
-    unit = _header_text(x_onegrid_unit, "X-OneGrid-Unit") if x_onegrid_unit else None
-    return Actor(name=name, role=x_onegrid_role, unit_code=unit)
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated("Authorization must be 'Bearer <access token>'")
+    settings: Settings = request.app.state.settings
+    now = request.app.state.clock()
+    actor = await in_transaction(
+        request,
+        lambda session: auth_service.actor_from_token(
+            session, token.strip(), now=now, settings=settings
+        ),
+    )
+    return replace(actor, client=request.client.host if request.client else None)
 
 
 async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
-    """The acting person, required."""
+    """The signed-in person, required."""
     if actor is None:
         raise NotAuthenticated(
             "sign in (POST /api/auth/token) and send Authorization: Bearer <token>"
@@ -107,15 +89,20 @@ async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)])
     return actor
 
 
-def _header_text(value: str, header: str) -> str:
-    """Header bytes arrive decoded as Latin-1; a Chinese name sent as UTF-8 is decoded back."""
-    try:
-        text = value.encode("latin-1").decode("utf-8")
-    except UnicodeError as exc:
-        raise InvalidInput(f"{header} must be UTF-8 text", field=header) from exc
-    if not text.strip() or any(ord(c) < 32 for c in text):
-        raise InvalidInput(f"{header} must be a name without control characters", field=header)
-    return text.strip()
+async def actor_scope(actor: Annotated[Actor, Depends(current_actor)]) -> Scope:
+    """The part of the street the signed-in person sees (see auth/scope.py)."""
+    return scope_of(actor)
+
+
+def signed_in_as(roles: frozenset[str], doing: str) -> Callable[..., Awaitable[Actor]]:
+    """A dependency: the signed-in person, if their role may do this at all (else 403)."""
+
+    async def check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+        if actor.role not in roles:
+            raise Forbidden(f"a {ROLES.get(actor.role, actor.role)} may not {doing}")
+        return actor
+
+    return check
 
 
 async def parse_bbox(
@@ -157,4 +144,5 @@ ClockDep = Annotated[datetime, Depends(current_time)]
 CalendarDep = Annotated[WorkCalendar, Depends(work_calendar)]
 ActorDep = Annotated[Actor, Depends(current_actor)]
 OptionalActorDep = Annotated[Actor | None, Depends(optional_actor)]
+ScopeDep = Annotated[Scope, Depends(actor_scope)]
 BBoxDep = Annotated[tuple[float, float, float, float] | None, Depends(parse_bbox)]

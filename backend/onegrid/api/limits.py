@@ -10,7 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Photos and files go to these paths only; every other body is a few hundred bytes.
 MULTIPART_OVERHEAD = 64 * 1024
-UPLOAD_PATH = re.compile(r"^/api/cases/\d+/attachments$")
+UPLOAD_PATH = re.compile(r"^/api/(cases/\d+|reports/[^/]+)/attachments$")
 
 
 class BodySizeLimit:

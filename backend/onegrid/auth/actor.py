@@ -22,4 +22,7 @@ ROLES = {
 class Actor:
     name: str
     role: str
-    unit_code: str | None = None  # department or company; territory staff: their community
+    unit_code: str | None = None  # department or property company they act for
+    grid_code: str | None = None  # community or grid whose subtree they look after
+    user_id: int | None = None  # the account; None for the command line
+    client: str | None = None  # the address the request came from, for the audit log

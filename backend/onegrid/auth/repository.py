@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from onegrid.auth.scope import SUBTREE_CODES
+
 USER_COLUMNS = (
     "id, username, display_name, role, unit_code, grid_code, password_hash, active,"
-    " failed_logins, locked_until, password_changed_at, created_at"
+    " failed_logins, locked_until, password_changed_at, sessions_ended_at, created_at"
 )
 
 
@@ -50,17 +52,41 @@ def update_user(session: Session, user_id: int, changes: dict[str, Any]) -> None
     session.execute(sa.text(f"UPDATE users SET {sets} WHERE id = :id"), {**changes, "id": user_id})
 
 
-def list_users(session: Session) -> list[dict[str, Any]]:
-    rows = session.execute(sa.text(f"SELECT {USER_COLUMNS} FROM users ORDER BY username"))
+def list_users(session: Session, *, in_grid: str | None = None) -> list[dict[str, Any]]:
+    """Every user, or with `in_grid` those whose grid lies in that grid's current subtree."""
+    where, params = "", {}
+    if in_grid is not None:
+        where, params = f"WHERE grid_code IN {SUBTREE_CODES}", {"scope_grid": in_grid}
+    rows = session.execute(
+        sa.text(f"SELECT {USER_COLUMNS} FROM users {where} ORDER BY username"), params
+    )
     return [dict(r._mapping) for r in rows]
 
 
-def grid_exists(session: Session, code: str) -> bool:
-    return bool(
-        session.execute(
-            sa.text("SELECT 1 FROM grids WHERE code = :c AND valid_to IS NULL"), {"c": code}
-        ).first()
-    )
+def other_active_admins(session: Session, user_id: int) -> int:
+    """How many other active street administrators there are, counted under a lock held to
+    the end of the transaction: two administrators demoting each other at once are counted
+    one after the other, and the second count sees the first change (READ COMMITTED)."""
+    session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('onegrid:street_admins'))"))
+    return session.execute(
+        sa.text("SELECT count(*) FROM users WHERE role = 'street_admin' AND active AND id <> :id"),
+        {"id": user_id},
+    ).scalar_one()
+
+
+def grid_level(session: Session, code: str) -> str | None:
+    """The level of the current grid with this code (street, second, third, micro,
+    dedicated), or None when no current grid has it."""
+    return session.execute(
+        sa.text("SELECT level FROM grids WHERE code = :c AND valid_to IS NULL"), {"c": code}
+    ).scalar()
+
+
+def unit_kind(session: Session, code: str) -> str | None:
+    """The kind of the active unit with this code (units/models.py UNIT_KINDS), or None."""
+    return session.execute(
+        sa.text("SELECT kind FROM units WHERE code = :c AND active"), {"c": code}
+    ).scalar()
 
 
 def insert_refresh_token(session: Session, user_id: int, digest: str, expires: datetime) -> None:
@@ -82,12 +108,14 @@ def take_refresh_token(session: Session, digest: str) -> dict[str, Any] | None:
 
 def revoke_refresh_tokens(
     session: Session, at: datetime, *, token_id: int | None = None, user_id: int | None = None
-) -> None:
+) -> int:
+    """Revoke one token or every token of a user; how many were still unrevoked."""
     where = "id = :id" if token_id is not None else "user_id = :uid"
-    session.execute(
+    result = session.execute(
         sa.text(f"UPDATE refresh_tokens SET revoked_at = :at WHERE {where} AND revoked_at IS NULL"),
         {"at": at, "id": token_id, "uid": user_id},
     )
+    return cast(sa.CursorResult, result).rowcount or 0
 
 
 def audit(
@@ -117,8 +145,29 @@ def audit(
     )
 
 
-def audit_entries(session: Session, limit: int = 100) -> list[dict[str, Any]]:
+AUDIT_FILTERS = {"action": "action = :action", "actor": "actor = :actor", "since": "at >= :since"}
+
+
+def audit_entries(
+    session: Session,
+    *,
+    action: str | None = None,
+    actor: str | None = None,
+    since: datetime | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Entries newest first, each filter applied when given."""
+    # Only the filters given go into the statement, so the planner can use the indexes on
+    # (action, id) and (actor, id) rather than plan for "maybe filtered".
+    filters = {
+        k: v for k, v in {"action": action, "actor": actor, "since": since}.items() if v is not None
+    }
+    where = " AND ".join(AUDIT_FILTERS[k] for k in filters) or "TRUE"
     rows = session.execute(
-        sa.text("SELECT * FROM audit_log ORDER BY id DESC LIMIT :n"), {"n": limit}
+        sa.text(
+            "SELECT id, at, actor, action, target, client, detail FROM audit_log"
+            f" WHERE {where} ORDER BY id DESC LIMIT :n"
+        ),
+        {**filters, "n": limit},
     )
     return [dict(r._mapping) for r in rows]

@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 _hasher = PasswordHasher()
 ALGORITHM = "HS256"
 MIN_PASSWORD_LENGTH = 10
+CLOCK_SKEW_S = 60
 
 
 def hash_password(password: str) -> str:
@@ -57,9 +58,11 @@ def read_access_token(token: str, key: str, now: datetime) -> dict[str, Any] | N
             token,
             key,
             algorithms=[ALGORITHM],
-            options={"require": ["exp", "iat", "sub"], "verify_exp": False},
+            # Expiry and issue time are judged by the app's clock below, not the wall clock.
+            options={"require": ["exp", "iat", "sub"], "verify_exp": False, "verify_iat": False},
         )
     except jwt.PyJWTError:
         return None
-    # Expiry against the app's clock (tests move it), not the wall clock.
-    return claims if claims["exp"] > now.timestamp() else None
+    # A token from a server whose clock runs a little ahead is not from the future.
+    issued_ok = claims["iat"] <= now.timestamp() + CLOCK_SKEW_S
+    return claims if issued_ok and now.timestamp() < claims["exp"] else None

@@ -36,6 +36,8 @@ class Case(AssignedGrids, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     reporter: Mapped[str | None] = mapped_column(Text)
+    reporter_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    follow_token_sha256: Mapped[str | None] = mapped_column(Text)
     unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
     dispatch_rule: Mapped[str | None] = mapped_column(Text)
     step: Mapped[str | None] = mapped_column(Text)

@@ -53,7 +53,7 @@ def plan_move(row: dict[str, Any], action: str, fields: dict[str, Any], ctx: Con
         raise TransitionNotAllowed(
             f"only the unit the case is dispatched to ({row['unit_code']}) may {action} it;"
             f" you act for {ctx.unit_code or 'no unit'}",
-            field="X-OneGrid-Unit",
+            field="unit_code",
         )
     move = Move()
     if target == workflow.RESUMED:

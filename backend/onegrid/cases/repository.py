@@ -11,6 +11,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from onegrid.auth.scope import Scope, case_condition
 from onegrid.cases import workflow
 from onegrid.db.base import ASSIGNMENT_COLUMNS, ASSIGNMENT_FROM_A
 from onegrid.grids import repository as grids_repo
@@ -261,6 +262,8 @@ def _compact(sql: str) -> str:
 WORKFLOW_FIELDS = (
     "urgent",
     "reporter",
+    "reporter_user_id",
+    "follow_token_sha256",
     "step",
     "step_basis",
     "step_started_at",
@@ -304,10 +307,13 @@ def insert_one(session: Session, values: dict[str, Any]) -> dict[str, Any] | Non
 # --- workflow -------------------------------------------------------------------------------
 
 
-def lock_case(session: Session, case_id: int) -> dict[str, Any] | None:
-    """The case row, locked until the transaction ends: concurrent moves queue up here."""
+def lock_case(session: Session, case_id: int, scope: Scope) -> dict[str, Any] | None:
+    """The case row if `scope` sees it, locked until the transaction ends: concurrent moves
+    queue up here."""
+    seen, params = case_condition(scope)
     row = session.execute(
-        sa.text("SELECT * FROM cases WHERE id = :id FOR UPDATE"), {"id": case_id}
+        sa.text(f"SELECT * FROM cases c WHERE c.id = :id AND {seen} FOR UPDATE"),
+        {**params, "id": case_id},
     ).first()
     return dict(row._mapping) if row else None
 
@@ -402,8 +408,7 @@ def link_attachments(session: Session, case_id: int, event_id: int, ids: list[in
 
 # Same category, open, within a radius in metres (on the spheroid, never degrees) and a time
 # window before or after the report.
-POSSIBLE_DUPLICATES = sa.text(
-    f"""
+POSSIBLE_DUPLICATES = f"""
     SELECT d.id, d.external_id, d.category, d.category_code, d.status, d.reported_at,
            ST_Distance(d.geom::geography, c.geom::geography) AS distance_m
     FROM cases c
@@ -415,19 +420,20 @@ POSSIBLE_DUPLICATES = sa.text(
              OR (c.category_code IS NULL AND d.category_code IS NULL
                  AND d.category = c.category))
         AND d.reported_at BETWEEN c.reported_at - :window AND c.reported_at + :window
-    WHERE c.id = :case_id AND c.geom IS NOT NULL
+    WHERE c.id = :case_id AND c.geom IS NOT NULL AND {{seen}}
     ORDER BY distance_m, d.id
     LIMIT 20
     """
-)
 
 
 def possible_duplicates(
-    session: Session, case_id: int, radius_m: float, window_h: float
+    session: Session, case_id: int, radius_m: float, window_h: float, scope: Scope
 ) -> list[dict[str, Any]]:
+    """Only duplicates `scope` sees are offered: the list must not reveal the others."""
+    seen, params = case_condition(scope, "d")
     rows = session.execute(
-        POSSIBLE_DUPLICATES,
-        {"case_id": case_id, "radius_m": radius_m, "window": timedelta(hours=window_h)},
+        sa.text(POSSIBLE_DUPLICATES.format(seen=seen)),
+        {**params, "case_id": case_id, "radius_m": radius_m, "window": timedelta(hours=window_h)},
     )
     return [dict(r._mapping) for r in rows]
 
@@ -469,10 +475,11 @@ DEADLINE_WATCH = (
 
 
 def deadline_watch(
-    session: Session, at: datetime, filters: dict[str, Any], limit: int
+    session: Session, at: datetime, filters: dict[str, Any], limit: int, scope: Scope
 ) -> list[dict[str, Any]]:
-    where = []
-    params: dict[str, Any] = {"at": at, "limit": limit}
+    seen, params = case_condition(scope)
+    where = [seen]
+    params.update(at=at, limit=limit)
     if filters.get("grid_column"):
         where.append(f"c.{filters['grid_column']} IN (SELECT id FROM grids WHERE code = :grid)")
         params["grid"] = filters["grid"]
@@ -485,14 +492,28 @@ def deadline_watch(
     return [dict(r._mapping) for r in session.execute(sa.text(sql), params)]
 
 
-def get_case(session: Session, case_id: int) -> dict[str, Any] | None:
-    row = session.execute(sa.text(CASES + " WHERE c.id = :id"), {"id": case_id}).first()
+def visible_case_ids(session: Session, ids: list[int], scope: Scope) -> set[int]:
+    seen, params = case_condition(scope)
+    rows = session.execute(
+        sa.text(f"SELECT c.id FROM cases c WHERE c.id = ANY(:ids) AND {seen}"),
+        {**params, "ids": ids},
+    )
+    return set(rows.scalars())
+
+
+def get_case(session: Session, case_id: int, scope: Scope) -> dict[str, Any] | None:
+    """The case if `scope` sees it."""
+    seen, params = case_condition(scope)
+    row = session.execute(
+        sa.text(CASES + f" WHERE c.id = :id AND {seen}"), {**params, "id": case_id}
+    ).first()
     return dict(row._mapping) if row else None
 
 
 def list_cases(
     session: Session,
     *,
+    scope: Scope,
     grid_code: str | None = None,
     grid_level: str | None = None,
     bbox: tuple[float, float, float, float] | None = None,
@@ -504,6 +525,7 @@ def list_cases(
     return list(
         iter_cases(
             session,
+            scope=scope,
             newest_first=True,
             grid_code=grid_code,
             grid_level=grid_level,
@@ -519,6 +541,7 @@ def list_cases(
 def iter_cases(
     session: Session,
     *,
+    scope: Scope,
     grid_code: str | None = None,
     grid_level: str | None = None,
     bbox: tuple[float, float, float, float] | None = None,
@@ -529,8 +552,8 @@ def iter_cases(
     batch: int = 10_000,
     newest_first: bool = False,
 ) -> Iterator[dict[str, Any]]:
-    where = ["true"]
-    params: dict[str, Any] = {}
+    seen, params = case_condition(scope)
+    where = [seen]
     if grid_code is not None and grid_level:
         # Every boundary version of the grid: cases keep the version they were assigned under.
         column = grids_repo.CASE_GRID_COLUMN[grid_level]
@@ -557,3 +580,59 @@ def iter_cases(
     result = session.execute(sa.text(sql).execution_options(yield_per=batch), params)
     for row in result:
         yield dict(row._mapping)
+
+
+# --- resident reports, found by the sha256 of their follow token -----------------------------
+
+# Only what a resident may see of their own case (no unit, rule, staff, coordinates or other
+# cases), with the names of its grids. `lock` takes the case row until the transaction ends,
+# so that two uploads at once cannot both pass the photo count.
+FOLLOWED_CASE = """
+    SELECT c.id, c.version, c.external_id, c.category, c.description, c.location_note,
+           c.status, c.reported_at, c.satisfaction,
+           g2.name AS community_name, gr.name AS grid_name
+    FROM cases c
+    LEFT JOIN grids g2 ON g2.id = c.second_grid_id
+    LEFT JOIN grids gr ON gr.id = c.responsible_grid_id
+    WHERE c.follow_token_sha256 = :digest
+"""
+
+
+def followed_case(session: Session, digest: str, *, lock: bool = False) -> dict[str, Any] | None:
+    """The case whose follow token has this digest, in the fields a resident may see."""
+    sql = FOLLOWED_CASE + (" FOR UPDATE OF c" if lock else "")
+    row = session.execute(sa.text(sql), {"digest": digest}).first()
+    return dict(row._mapping) if row else None
+
+
+def public_steps(session: Session, case_id: int) -> list[dict[str, Any]]:
+    """The moves that changed the case's status, oldest first: what, to which status, when.
+    Who made them, their notes and data stay with the staff (GET /api/cases/{id}/events)."""
+    rows = session.execute(
+        sa.text(
+            """
+            SELECT action, to_status, at FROM case_events
+            WHERE case_id = :id AND from_status IS DISTINCT FROM to_status
+            ORDER BY seq
+            """
+        ),
+        {"id": case_id},
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def count_attachments(session: Session, case_id: int, uploaded_by: str) -> int:
+    return int(
+        session.execute(
+            sa.text("SELECT count(*) FROM attachments WHERE case_id = :id AND uploaded_by = :by"),
+            {"id": case_id, "by": uploaded_by},
+        ).scalar_one()
+    )
+
+
+def set_location_note(session: Session, case_id: int, note: str) -> None:
+    """Where exactly, in the reporter's words (a report's INSERT leaves it empty)."""
+    session.execute(
+        sa.text("UPDATE cases SET location_note = :note WHERE id = :id"),
+        {"id": case_id, "note": note},
+    )

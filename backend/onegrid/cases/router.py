@@ -2,22 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import os
+import tempfile
+from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Header, Path, Query, Request, Response, UploadFile, status
+from fastapi import (
+    APIRouter,
+    Depends,
+    File,
+    Header,
+    Path,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+    status,
+)
 from fastapi.responses import FileResponse
+from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
 from onegrid.api.deps import (
     ActorDep,
     BBoxDep,
     CalendarDep,
     ClockDep,
-    OptionalActorDep,
+    ScopeDep,
     SessionDep,
     SettingsDep,
     in_transaction,
+    signed_in_as,
 )
+from onegrid.auth.actor import Actor
+from onegrid.auth.scope import REPORTERS, STAFF, UPLOADERS, scope_of
 from onegrid.cases import service, workflow
 from onegrid.cases.deadlines import parse_moment
 from onegrid.cases.schemas import (
@@ -37,6 +55,7 @@ router = APIRouter(prefix="/api", tags=["cases"])
 @router.get("/cases", response_model=CaseFeatureCollection)
 def list_cases(
     session: SessionDep,
+    scope: ScopeDep,
     bbox: BBoxDep,
     grid: Annotated[str | None, Query(description="code of a grid at any level")] = None,
     status_: Annotated[str | None, Query(alias="status")] = None,
@@ -45,9 +64,11 @@ def list_cases(
     limit: Annotated[int, Query(ge=1, le=20_000)] = 5000,
     offset: Annotated[int, Query(ge=0, le=100_000_000)] = 0,
 ) -> dict:
-    """Cases as GeoJSON points (geometry null for cases without a location)."""
+    """The cases the signed-in person sees, as GeoJSON points (geometry null for cases
+    without a location)."""
     rows = service.list_cases(
         session,
+        scope=scope,
         grid=grid,
         bbox=bbox,
         status=status_,
@@ -58,10 +79,48 @@ def list_cases(
     return {"type": "FeatureCollection", "features": [service.case_feature(r) for r in rows]}
 
 
+@router.get("/cases/export", response_class=FileResponse)
+async def export_cases(
+    request: Request,
+    now: ClockDep,
+    actor: Annotated[Actor, Depends(signed_in_as(STAFF, "export cases"))],
+    fmt: Annotated[Literal["csv", "geojson"], Query(alias="format")] = "csv",
+) -> FileResponse:
+    """Every case the signed-in person sees, with its grid per level, as CSV (UTF-8 with a
+    BOM for Excel) or GeoJSON; written to the audit log."""
+
+    def write(session: Session) -> str:
+        # A file, not a stream: the export and its audit entry commit together, before the
+        # answer starts.
+        with tempfile.NamedTemporaryFile(
+            "w",
+            suffix=f".{fmt}",
+            delete=False,
+            newline="",
+            encoding="utf-8-sig" if fmt == "csv" else "utf-8",
+        ) as out:
+            try:
+                service.export_cases(session, out, fmt, by=actor, now=now)
+            except BaseException:
+                os.unlink(out.name)
+                raise
+        return out.name
+
+    path = await in_transaction(request, write)
+    return FileResponse(
+        path,
+        media_type="text/csv" if fmt == "csv" else "application/geo+json",
+        filename=f"cases-{now:%Y%m%d}.{fmt}",
+        background=BackgroundTask(os.unlink, path),
+    )
+
+
 @router.get("/cases/{case_id}", response_model=CaseRead)
-def get_case(case_id: int, session: SessionDep, calendar: CalendarDep, now: ClockDep) -> dict:
+def get_case(
+    case_id: int, session: SessionDep, scope: ScopeDep, calendar: CalendarDep, now: ClockDep
+) -> dict:
     """One case with its deadline light (green, yellow, red) and the moves open to it."""
-    return service.view_case(session, case_id, calendar=calendar, now=now)
+    return service.view_case(session, case_id, calendar=calendar, now=now, scope=scope)
 
 
 @router.post("/cases", response_model=CaseRead, status_code=status.HTTP_201_CREATED)
@@ -72,7 +131,7 @@ async def create_case(
     settings: SettingsDep,
     calendar: CalendarDep,
     now: ClockDep,
-    reporter: OptionalActorDep,
+    reporter: Annotated[Actor, Depends(signed_in_as(REPORTERS, "report through /api/cases"))],
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -82,7 +141,8 @@ async def create_case(
         ),
     ] = None,
 ) -> dict:
-    """Report a case; it is assigned to one grid per level, and its filing clock starts."""
+    """Report a case as staff (residents: POST /api/reports); it is assigned to one grid
+    per level, and its filing clock starts."""
     case, replayed = await in_transaction(
         request,
         lambda session: service.create_case(
@@ -125,9 +185,9 @@ def act_on_case(
 
 
 @router.get("/cases/{case_id}/events", response_model=list[CaseEventRead])
-def case_events(case_id: int, session: SessionDep) -> list[dict]:
+def case_events(case_id: int, session: SessionDep, scope: ScopeDep) -> list[dict]:
     """The case's history: every transition, oldest first."""
-    return service.case_history(session, case_id)
+    return service.case_history(session, case_id, scope=scope)
 
 
 @router.post(
@@ -140,7 +200,7 @@ def upload_attachment(
     file: Annotated[UploadFile, File(description="a photo (JPEG, PNG, WebP, HEIC) or a PDF")],
     session: SessionDep,
     settings: SettingsDep,
-    actor: ActorDep,
+    actor: Annotated[Actor, Depends(signed_in_as(UPLOADERS, "attach files to cases"))],
 ) -> dict:
     """Attach a photo or file to an open case; name its id in a later action to put it on
     the event."""
@@ -154,20 +214,21 @@ def upload_attachment(
         declared_type=file.content_type,
         uploaded_by=actor.name,
         settings=settings,
+        scope=scope_of(actor),
     )
 
 
 @router.get("/cases/{case_id}/attachments", response_model=list[AttachmentRead])
-def case_attachments(case_id: int, session: SessionDep) -> list[dict]:
-    return service.list_attachments(session, case_id)
+def case_attachments(case_id: int, session: SessionDep, scope: ScopeDep) -> list[dict]:
+    return service.list_attachments(session, case_id, scope=scope)
 
 
 @router.get("/attachments/{attachment_id}", response_class=FileResponse)
 def download_attachment(
-    attachment_id: int, session: SessionDep, settings: SettingsDep
+    attachment_id: int, session: SessionDep, scope: ScopeDep, settings: SettingsDep
 ) -> FileResponse:
     """The stored file, with the content type found when it was checked."""
-    row, path = service.attachment_file(session, attachment_id, settings)
+    row, path = service.attachment_file(session, attachment_id, settings, scope=scope)
     return FileResponse(
         path,
         media_type=row["content_type"],
@@ -180,15 +241,17 @@ def download_attachment(
 
 
 @router.get("/cases/{case_id}/duplicates", response_model=list[PossibleDuplicate])
-def case_duplicates(case_id: int, session: SessionDep, settings: SettingsDep) -> list[dict]:
+def case_duplicates(
+    case_id: int, session: SessionDep, scope: ScopeDep, settings: SettingsDep
+) -> list[dict]:
     """Open cases of the same category within the duplicate radius (metres) and window."""
-    service.get_case(session, case_id)
-    return service.possible_duplicates(session, case_id, settings)
+    return service.possible_duplicates(session, case_id, settings, scope=scope)
 
 
 @router.get("/deadlines", response_model=list[CaseRead])
 def deadline_watch(
     session: SessionDep,
+    actor: Annotated[Actor, Depends(signed_in_as(STAFF, "read deadline lists"))],
     calendar: CalendarDep,
     now: ClockDep,
     grid: Annotated[str | None, Query(description="code of a grid at any level")] = None,
@@ -213,6 +276,7 @@ def deadline_watch(
         unit=unit,
         overdue_only=overdue_only,
         limit=limit,
+        scope=scope_of(actor),
     )
 
 
@@ -239,6 +303,7 @@ def workflow_table() -> dict:
 def lookup(
     session: SessionDep,
     settings: SettingsDep,
+    _signed_in: ActorDep,
     lon: Annotated[float, Query(allow_inf_nan=False)],
     lat: Annotated[float, Query(allow_inf_nan=False)],
     crs: Annotated[str, Query(max_length=64)] = "wgs84",

@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from onegrid.auth import repository as auth_repo
 from onegrid.auth.actor import Actor
+from onegrid.auth.scope import EVERYTHING, Scope, scope_of
 from onegrid.cases import attachments, moves, step_clock, workflow
 from onegrid.cases import repository as repo
 from onegrid.cases.deadlines import TimeLimit, WorkCalendar
@@ -218,11 +220,13 @@ def create_case(
     settings: Settings,
     reporter: Actor | None = None,
     idempotency_key: str | None = None,
+    follow_token_digest: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Store one reported case, assigned and with its first step's clock running.
 
     Returns the case and whether it is a replay: a retried request with the same
     idempotency key gets the case the first request created, never a second one.
+    A report made without an account is followed by the token whose digest is given.
     """
     if idempotency_key is not None:
         # The reporter is part of the request: another person's key never returns this case.
@@ -236,7 +240,10 @@ def create_case(
                     f"Idempotency-Key {idempotency_key!r} was used for a different report",
                     field="Idempotency-Key",
                 )
-            return view_case(session, earlier["case_id"], calendar=calendar, now=now), True
+            replay = view_case(
+                session, earlier["case_id"], calendar=calendar, now=now, scope=EVERYTHING
+            )
+            return _duplicates_seen_by(session, replay, reporter), True
     lon, lat, crs_name = normalise_point(data.get("lon"), data.get("lat"), data.get("crs"))
     reported_at = data.get("reported_at") or now
     if reported_at.tzinfo is None:
@@ -282,6 +289,8 @@ def create_case(
         "raw_crs": crs_name,
         "urgent": urgent,
         "reporter": reporter.name if reporter else None,
+        "reporter_user_id": reporter.user_id if reporter else None,
+        "follow_token_sha256": follow_token_digest,
         **clock.as_columns(),
         "actor": reporter.name if reporter else source,
         "role": reporter.role if reporter else "reporter",
@@ -304,7 +313,19 @@ def create_case(
         )
     if idempotency_key is not None:
         repo.store_idempotency_key(session, idempotency_key, fingerprint, stored["id"])
-    return _with_clock(stored, calendar, now), False
+    return _duplicates_seen_by(session, _with_clock(stored, calendar, now), reporter), False
+
+
+def _duplicates_seen_by(
+    session: Session, case: dict[str, Any], reporter: Actor | None
+) -> dict[str, Any]:
+    """The report's duplicate suggestions, only those the reporter may see."""
+    offered = case.get("possible_duplicates") or []
+    scope = scope_of(reporter) if reporter else Scope()
+    if offered and not scope.whole_street:
+        seen = repo.visible_case_ids(session, [d["id"] for d in offered], scope)
+        case["possible_duplicates"] = [d for d in offered if d["id"] in seen]
+    return case
 
 
 def _tidy(session: Session, data: dict[str, Any]) -> dict[str, Any]:
@@ -356,10 +377,13 @@ def step_limit(
     return TimeLimit.parse(defaults[step])
 
 
-def possible_duplicates(session: Session, case_id: int, settings: Settings) -> list[dict]:
+def possible_duplicates(
+    session: Session, case_id: int, settings: Settings, *, scope: Scope
+) -> list[dict]:
     """Open cases of the same category near (metres) and close in time to this one."""
+    get_case(session, case_id, scope=scope)
     rows = repo.possible_duplicates(
-        session, case_id, settings.duplicate_radius_m, settings.duplicate_window_h
+        session, case_id, settings.duplicate_radius_m, settings.duplicate_window_h, scope
     )
     return [{**in_beijing_time(r), "distance_m": round(r["distance_m"], 1)} for r in rows]
 
@@ -384,10 +408,10 @@ def _with_clock(row: dict[str, Any], calendar: WorkCalendar, now: datetime) -> d
 
 
 def view_case(
-    session: Session, case_id: int, *, calendar: WorkCalendar, now: datetime
+    session: Session, case_id: int, *, calendar: WorkCalendar, now: datetime, scope: Scope
 ) -> dict[str, Any]:
     """One case with its deadline light and the moves open to it."""
-    row = repo.get_case(session, case_id)
+    row = repo.get_case(session, case_id, scope)
     if row is None:
         raise CaseNotFound(f"no case with id {case_id}", field="id")
     return _with_clock(row, calendar, now)
@@ -406,16 +430,21 @@ def transition_case(
     now: datetime,
     calendar: WorkCalendar,
     settings: Settings,
+    scope: Scope | None = None,
 ) -> dict[str, Any]:
     """Apply one workflow action, write its event, and return the case as it now is.
 
     `fields` carries `version` (the case version the actor saw: a stale one is refused,
     never silently overwritten) and what the action requires (see workflow.REQUIREMENTS).
+    The case must be in `scope`, by default the actor's; a follow token's holder has no
+    account, and the case their token names is their scope.
     """
+    scope = scope or scope_of(actor)
     into = fields.get("into")
     if action == "merge" and isinstance(into, int) and into < case_id:
-        repo.lock_case(session, into)  # two cases: lock in id order, so merges never deadlock
-    case = repo.lock_case(session, case_id)
+        # Two cases: lock in id order, so merges never deadlock.
+        repo.lock_case(session, into, scope)
+    case = repo.lock_case(session, case_id, scope)
     if case is None:
         raise CaseNotFound(f"no case with id {case_id}", field="id")
     if fields.get("version") != case["version"]:
@@ -451,7 +480,7 @@ def transition_case(
     )
     changes = move.changes
     if action == "merge":
-        _check_merge_target(session, case, changes["merged_into"])
+        _check_merge_target(session, case, changes["merged_into"], scope)
     if not repo.update_case(session, case_id, case["version"], changes):
         raise StaleVersion(f"case {case_id} changed while this move was applied", field="version")
     event_id = repo.insert_event(
@@ -481,7 +510,18 @@ def transition_case(
         )
     if action == "merge":
         _record_merge_into(session, changes["merged_into"], case_id, actor, now)
-    return view_case(session, case_id, calendar=calendar, now=now)
+    if action == "void":
+        auth_repo.audit(
+            session,
+            "case_voided",
+            actor=actor.name,
+            target=f"case {case_id}",
+            client=actor.client,
+            detail={"reason": fields.get("reason"), "report_valid": fields.get("report_valid")},
+            at=now,
+        )
+    # The case as it now is, even if the move took it out of the actor's scope (declined).
+    return view_case(session, case_id, calendar=calendar, now=now, scope=EVERYTHING)
 
 
 def _parked_at(session: Session, case_id: int) -> datetime:
@@ -489,8 +529,10 @@ def _parked_at(session: Session, case_id: int) -> datetime:
     return next(e["at"] for e in reversed(events) if e["action"] == "park")
 
 
-def _check_merge_target(session: Session, duplicate: dict[str, Any], into: int) -> None:
-    target = repo.lock_case(session, into)
+def _check_merge_target(
+    session: Session, duplicate: dict[str, Any], into: int, scope: Scope
+) -> None:
+    target = repo.lock_case(session, into, scope)
     if target is None:
         raise InvalidInput(f"no case with id {into} to merge into", field="into")
     if target["status"] in workflow.FINISHED:
@@ -513,7 +555,7 @@ def _record_merge_into(
     session: Session, target_id: int, duplicate_id: int, actor: Actor, now: datetime
 ) -> None:
     """The case kept gets an event too, so both histories show the merge."""
-    target = repo.lock_case(session, target_id)
+    target = repo.lock_case(session, target_id, EVERYTHING)
     assert target is not None
     repo.update_case(session, target_id, target["version"], {})
     repo.insert_event(
@@ -543,15 +585,17 @@ def deadline_watch(
     unit: str | None = None,
     overdue_only: bool = False,
     limit: int = 500,
+    scope: Scope,
 ) -> list[dict[str, Any]]:
     """Open cases that are red (overdue) or yellow (80 % used) at `at`, soonest due first."""
     filters: dict[str, Any] = {"unit": unit, "overdue_only": overdue_only}
     if grid:
-        rows = grids_repo.list_grids(session, code=grid, with_case_counts=False)
-        if not rows:
-            raise GridNotFound(f"no current grid with code {grid!r}", field="grid")
-        filters.update(grid=grid, grid_column=grids_repo.CASE_GRID_COLUMN[rows[0]["level"]])
-    return [_with_clock(r, calendar, at) for r in repo.deadline_watch(session, at, filters, limit)]
+        level = _grid_level(session, grid, scope)
+        filters.update(grid=grid, grid_column=grids_repo.CASE_GRID_COLUMN[level])
+    return [
+        _with_clock(r, calendar, at)
+        for r in repo.deadline_watch(session, at, filters, limit, scope)
+    ]
 
 
 # --- attachments ------------------------------------------------------------------------
@@ -566,11 +610,10 @@ def add_attachment(
     declared_type: str | None,
     uploaded_by: str | None,
     settings: Settings,
+    scope: Scope,
 ) -> dict[str, Any]:
     """Check a photo or file by its content and store it on the case (not yet on an event)."""
-    case = repo.get_case(session, case_id)
-    if case is None:
-        raise CaseNotFound(f"no case with id {case_id}", field="id")
+    case = get_case(session, case_id, scope=scope)
     if case["status"] in workflow.FINISHED:
         raise TransitionNotAllowed(
             f"case {case_id} is {case['status']}: files go on open cases", field="file"
@@ -609,31 +652,32 @@ def add_attachment(
     return in_beijing_time(stored)
 
 
-def list_attachments(session: Session, case_id: int) -> list[dict[str, Any]]:
-    if repo.get_case(session, case_id) is None:
-        raise CaseNotFound(f"no case with id {case_id}", field="id")
+def list_attachments(session: Session, case_id: int, *, scope: Scope) -> list[dict[str, Any]]:
+    get_case(session, case_id, scope=scope)
     return [in_beijing_time(a) for a in repo.list_attachments(session, case_id)]
 
 
 def attachment_file(
-    session: Session, attachment_id: int, settings: Settings
+    session: Session, attachment_id: int, settings: Settings, *, scope: Scope
 ) -> tuple[dict[str, Any], Path]:
-    """The attachment's row and the path of its stored content."""
+    """The attachment's row and the path of its stored content, if its case is in scope."""
     row = repo.get_attachment(session, attachment_id)
+    if row is not None and repo.get_case(session, row["case_id"], scope) is None:
+        row = None  # the same answer as for an id that does not exist
     path = attachments.path_of(settings.upload_dir, row["sha256"]) if row else None
     if row is None or path is None or not path.exists():
         raise AttachmentNotFound(f"no attachment with id {attachment_id}", field="id")
     return row, path
 
 
-def case_history(session: Session, case_id: int) -> list[dict[str, Any]]:
-    if repo.get_case(session, case_id) is None:
-        raise CaseNotFound(f"no case with id {case_id}", field="id")
+def case_history(session: Session, case_id: int, *, scope: Scope) -> list[dict[str, Any]]:
+    get_case(session, case_id, scope=scope)
     return [in_beijing_time(e) for e in repo.list_events(session, case_id)]
 
 
-def get_case(session: Session, case_id: int) -> dict[str, Any]:
-    row = repo.get_case(session, case_id)
+def get_case(session: Session, case_id: int, *, scope: Scope) -> dict[str, Any]:
+    """The case if `scope` sees it; otherwise the same 404 as for an id that does not exist."""
+    row = repo.get_case(session, case_id, scope)
     if row is None:
         raise CaseNotFound(f"no case with id {case_id}", field="id")
     return in_beijing_time(row)
@@ -694,6 +738,7 @@ def lookup(session: Session, lon: Any, lat: Any, crs: str | None) -> dict[str, A
 def list_cases(
     session: Session,
     *,
+    scope: Scope,
     grid: str | None = None,
     bbox: tuple[float, float, float, float] | None = None,
     status: str | None = None,
@@ -706,22 +751,25 @@ def list_cases(
             f"unknown status {status!r}; statuses are {', '.join(workflow.STATUSES)}",
             field="status",
         )
-    grid_level = None
-    if grid:
-        rows = grids_repo.list_grids(session, code=grid, with_case_counts=False)
-        if not rows:
-            raise GridNotFound(f"no current grid with code {grid!r}", field="grid")
-        grid_level = rows[0]["level"]
     return repo.list_cases(
         session,
+        scope=scope,
         grid_code=grid,
-        grid_level=grid_level,
+        grid_level=_grid_level(session, grid, scope) if grid else None,
         bbox=bbox,
         status=status,
         outside_coverage=outside_coverage,
         limit=limit,
         offset=offset,
     )
+
+
+def _grid_level(session: Session, code: str, scope: Scope) -> str:
+    """The level of a grid named as a filter; 404 for one outside the person's grids."""
+    rows = grids_repo.list_grids(session, code=code, scope=scope, with_case_counts=False)
+    if not rows:
+        raise GridNotFound(f"no current grid with code {code!r}", field="grid")
+    return rows[0]["level"]
 
 
 def case_properties(row: dict[str, Any]) -> dict[str, Any]:
@@ -761,14 +809,28 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def export_cases(session: Session, out: IO[str], fmt: str = "csv") -> int:
-    """Write every case with its grid per level (one row per case), streaming."""
+def export_cases(session: Session, out: IO[str], fmt: str, *, by: Actor, now: datetime) -> int:
+    """Write every case `by` sees with its grid per level (one row per case), streaming;
+    the export is written to the audit log (who, when, from where, how many)."""
     if fmt not in EXPORT_FORMATS:
         raise InvalidInput(
             f"unknown export format {fmt!r}; expected {' or '.join(EXPORT_FORMATS)}",
             field="format",
         )
-    rows: Iterator[dict[str, Any]] = repo.iter_cases(session)
+    count = _write_export(session, out, fmt, scope_of(by))
+    auth_repo.audit(
+        session,
+        "cases_exported",
+        actor=by.name,
+        client=by.client,
+        detail={"format": fmt, "cases": count, "role": by.role, "grid": by.grid_code},
+        at=now,
+    )
+    return count
+
+
+def _write_export(session: Session, out: IO[str], fmt: str, scope: Scope) -> int:
+    rows: Iterator[dict[str, Any]] = repo.iter_cases(session, scope=scope)
     count = 0
     if fmt == "csv":
         writer = csv.writer(out)

@@ -188,7 +188,7 @@ TRANSITIONS: dict[str, Transition] = {
             "merge",
             "合并",
             _from("reported returned screened", "merged"),
-            GRID_STAFF | {"community_staff", "street_dispatcher", "resident"},
+            GRID_STAFF | {"community_staff", "street_dispatcher"},
             ("into",),
         ),
     )

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import secrets
 import time
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +19,9 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from onegrid.auth import repository as auth_repo
+from onegrid.auth import service as auth_service
+from onegrid.auth.actor import ROLES
 from onegrid.cases import moves
 from onegrid.cases import repository as cases_repo
 from onegrid.cases import service as cases_service
@@ -23,7 +30,7 @@ from onegrid.demo import lifecycle
 from onegrid.errors import OneGridError
 from onegrid.grids import service as grids_service
 from onegrid.places import service as places_service
-from onegrid.settings import Settings, get_settings
+from onegrid.settings import PROJECT_ROOT, Settings, get_settings
 from onegrid.units import repository as units_repo
 from onegrid.units import service as units_service
 
@@ -120,6 +127,32 @@ UPDATE_CASES = f"""
 """
 
 
+# The demo's sign-in accounts with their passwords, readable by the owner only (var/ is not
+# in git). `onegrid demo` writes it; library callers (tests) pass a file of their own, or none.
+ACCOUNTS_FILE = PROJECT_ROOT / "var" / "demo-accounts.txt"
+
+# Where the demo's accounts work: the third-level grid with the most cases and its community,
+# and the unit of a kind that most cases were dispatched to.
+BUSIEST_GRID = sa.text(
+    """
+    SELECT g3.code, g3.name, g2.code AS community_code, g2.name AS community_name
+    FROM grids g3
+    JOIN grids g2 ON g2.id = g3.parent_id AND g2.level = 'second' AND g2.valid_to IS NULL
+    WHERE g3.level = 'third' AND g3.valid_to IS NULL
+    ORDER BY (SELECT count(*) FROM cases c WHERE c.third_grid_id = g3.id) DESC, g3.code
+    LIMIT 1
+    """
+)
+BUSIEST_UNIT = sa.text(
+    """
+    SELECT u.code, u.name FROM units u
+    WHERE u.kind = :kind AND u.active
+    ORDER BY (SELECT count(*) FROM cases c WHERE c.unit_code = u.code) DESC, u.code
+    LIMIT 1
+    """
+)
+
+
 def reset_all(session: Session) -> None:
     session.execute(sa.text("TRUNCATE cases, places, grids RESTART IDENTITY CASCADE"))
 
@@ -130,12 +163,16 @@ def load_demo_street(
     *,
     reset: bool = False,
     progress: Callable[[str], None] = print,
+    accounts_file: Path | None = None,
+    by: str = "demo",
 ) -> dict[str, int]:
     """Generate the demo files and import them in one transaction; skip if grids exist.
 
     Loads the unit and category seed, adds the demo's property companies and the courtyards
     they manage, imports grids, places and cases, then simulates every case's workflow up to
     the demo's reference now (the end of its year) and writes events and case rows in bulk.
+    Last, one account per role with a fresh random password, shown once through `progress`
+    and written to `accounts_file` when given (`by` is who loads, for the audit log).
     """
     from onegrid.demo.generate import generate_demo_street
 
@@ -146,6 +183,13 @@ def load_demo_street(
             reset_all(session)
         elif session.scalar(sa.text("SELECT count(*) FROM grids")):
             progress("demo street already loaded (use --reset to reload)")
+            if accounts_file is not None:
+                progress(
+                    f"its accounts and passwords are in {accounts_file}"
+                    if accounts_file.exists()
+                    else f"no {accounts_file}: `onegrid demo --reset` reloads the street with"
+                    " fresh accounts, or make one with `onegrid users create`"
+                )
             return {}
         units_service.load_seed(session)
         progress(f"generating the demo street in {out_dir}")
@@ -179,12 +223,124 @@ def load_demo_street(
             now=datetime.fromisoformat(manifest["reference_now"]),
             progress=progress,
         )
+        # The wall clock, not the demo's reference now: tokens issued from now on must count.
+        accounts = create_demo_accounts(session, by=by, now=datetime.now(TIME_ZONE))
+        counts["accounts"] = len(accounts)
+    publish_demo_accounts(accounts, accounts_file, progress)
     progress(
         "demo street loaded in "
         f"{time.perf_counter() - started:.1f} s: "
         + ", ".join(f"{k} {v}" for k, v in counts.items())
     )
     return counts
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: str
+    scope: str  # in words, for the table
+    password: str
+
+
+def create_demo_accounts(session: Session, *, by: str, now: datetime) -> list[DemoAccount]:
+    """One account per role, scoped to the busiest parts of the loaded street, each with a
+    fresh random password. Accounts left from an earlier load get their scope back, are
+    enabled again, and get a new password (their old tokens end)."""
+    grid = session.execute(BUSIEST_GRID).mappings().first()
+    department = session.execute(BUSIEST_UNIT, {"kind": "department"}).mappings().first()
+    company = session.execute(BUSIEST_UNIT, {"kind": "property_company"}).mappings().first()
+    if grid is None or department is None or company is None:
+        raise OneGridError(
+            "the demo accounts need a community with a third-level grid, a department and a"
+            " property company"
+        )
+    community = f"社区 {grid['community_name']} {grid['community_code']}"
+    third = f"网格 {grid['name']} {grid['code']}"
+    plan = [
+        ("demo-admin", "street_admin", None, None, "全街道"),
+        ("demo-dispatcher", "street_dispatcher", None, None, "全街道"),
+        ("demo-community", "community_staff", None, grid["community_code"], community),
+        ("demo-leader", "grid_leader", None, grid["code"], third),
+        ("demo-worker", "grid_worker", None, grid["code"], third),
+        (
+            "demo-department",
+            "department_handler",
+            department["code"],
+            None,
+            f"单位 {department['name']} {department['code']}",
+        ),
+        (
+            "demo-property",
+            "property_staff",
+            company["code"],
+            None,
+            f"单位 {company['name']} {company['code']}",
+        ),
+        ("demo-gis", "gis_editor", None, None, "网格边界"),
+        ("demo-auditor", "auditor", None, None, "全街道(只读)"),
+        ("demo-resident", "resident", None, None, "本人的上报"),
+    ]
+    accounts = []
+    for username, role, unit_code, grid_code, scope in plan:
+        password = secrets.token_urlsafe(12)  # 16 characters, 96 random bits
+        values = {
+            "role": role,
+            "unit_code": unit_code,
+            "grid_code": grid_code,
+            "display_name": f"演示{ROLES[role]}",
+        }
+        if auth_repo.get_user(session, username) is None:
+            auth_service.create_user(
+                session, username=username, password=password, **values, by=by, now=now
+            )
+        else:
+            auth_service.change_user(session, username, {**values, "active": True}, by=by, now=now)
+            auth_service.set_password(session, username, password, by=by, now=now)
+        accounts.append(DemoAccount(username, role, scope, password))
+    return accounts
+
+
+def accounts_table(accounts: Sequence[DemoAccount]) -> str:
+    """The accounts as a plain-text table, aligned for a terminal (a Chinese character takes
+    two columns)."""
+    rows = [("用户名", "角色", "范围", "密码")]
+    rows += [(a.username, ROLES[a.role], a.scope, a.password) for a in accounts]
+    widths = [max(_columns(row[i]) for row in rows) for i in range(4)]
+    return "\n".join(
+        "  ".join(
+            cell + " " * (width - _columns(cell)) for cell, width in zip(row, widths, strict=True)
+        ).rstrip()
+        for row in rows
+    )
+
+
+def publish_demo_accounts(
+    accounts: Sequence[DemoAccount],
+    accounts_file: Path | None,
+    progress: Callable[[str], None] = print,
+) -> None:
+    """Show the accounts once and write them to `accounts_file`, readable by its owner only."""
+    table = accounts_table(accounts)
+    where = f", also in {accounts_file}" if accounts_file else ""
+    progress(f"demo accounts (the passwords are shown this once{where}):\n{table}")
+    if accounts_file is None:
+        return
+    try:
+        accounts_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(accounts_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # an existing file keeps its old mode on open: narrow it first
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(
+                "OneGrid demo accounts. Sign in on the map page; `onegrid demo --reset` makes new"
+                " passwords.\n\n" + table + "\n"
+            )
+    except OSError as exc:
+        progress(f"could not write {accounts_file} ({exc.strerror}): keep the table above")
+
+
+def _columns(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def add_property_companies(session: Session) -> int:

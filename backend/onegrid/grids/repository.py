@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from onegrid.auth.scope import Scope, case_condition, grid_condition
 from onegrid.db.base import ASSIGNMENT_COLUMNS
 
 # The column of the case table that holds its grid of each level.
@@ -401,14 +402,16 @@ GRID_COLUMNS = """
 def list_grids(
     session: Session,
     *,
+    scope: Scope,
     level: str | None = None,
     bbox: tuple[float, float, float, float] | None = None,
     code: str | None = None,
     with_case_counts: bool = True,
 ) -> list[dict[str, Any]]:
-    """Current grids as dicts with a GeoJSON geometry (filters compose; all optional)."""
-    where = ["g.valid_to IS NULL"]
-    params: dict[str, Any] = {}
+    """Current grids `scope` sees, as dicts with a GeoJSON geometry, and the number of its
+    cases in each (filters compose; all optional)."""
+    grids_seen, params = grid_condition(scope)
+    where = ["g.valid_to IS NULL", grids_seen]
     if level:
         where.append("g.level = :level")
         params["level"] = level
@@ -425,9 +428,11 @@ def list_grids(
         # under earlier boundary versions of a code still count for it.
         levels = [level] if level else list(CASE_GRID_COLUMN)
         only_code = " AND {col} IN (SELECT id FROM grids WHERE code = :code)" if code else ""
+        cases_seen, case_params = case_condition(scope)
+        params.update(case_params)
         per_level = " UNION ALL ".join(
-            f"SELECT {CASE_GRID_COLUMN[lv]} AS grid_id, status FROM cases"
-            f" WHERE {CASE_GRID_COLUMN[lv]} IS NOT NULL"
+            f"SELECT {CASE_GRID_COLUMN[lv]} AS grid_id, status FROM cases c"
+            f" WHERE {CASE_GRID_COLUMN[lv]} IS NOT NULL AND {cases_seen}"
             + only_code.format(col=CASE_GRID_COLUMN[lv])
             for lv in levels
         )

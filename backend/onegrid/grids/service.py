@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from onegrid.auth.scope import Scope
 from onegrid.db.base import LEVELS, PARENT_LEVEL
 from onegrid.errors import GridNotFound, InvalidInput
 from onegrid.grids import repository as repo
@@ -181,6 +182,7 @@ def write_grids(
 def grid_features(
     session: Session,
     *,
+    scope: Scope,
     level: str | None = None,
     bbox: tuple[float, float, float, float] | None = None,
 ) -> dict[str, Any]:
@@ -188,11 +190,11 @@ def grid_features(
         raise InvalidInput(
             f"unknown grid level {level!r}; expected one of {', '.join(LEVELS)}", field="level"
         )
-    return feature_collection(repo.list_grids(session, level=level, bbox=bbox))
+    return feature_collection(repo.list_grids(session, scope=scope, level=level, bbox=bbox))
 
 
-def grid_feature(session: Session, code: str) -> dict[str, Any]:
-    rows = repo.list_grids(session, code=code)
+def grid_feature(session: Session, code: str, *, scope: Scope) -> dict[str, Any]:
+    rows = repo.list_grids(session, code=code, scope=scope)
     if not rows:
         raise GridNotFound(f"no current grid with code {code!r}", field="code")
     return grid_to_feature(rows[0])

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from onegrid.auth.scope import Scope
 from onegrid.cases.deadlines import TIME_ZONE, parse_moment
 from onegrid.errors import InvalidInput
 from onegrid.stats import repository as repo
@@ -131,9 +132,10 @@ def indicator_query(
     return IndicatorQuery(begin, finish, by, moment)
 
 
-def case_indicators(session: Session, query: IndicatorQuery) -> dict[str, Any]:
-    """Indicators per group and in total, with their formulas, numerators and denominators."""
-    rows = repo.indicator_rows(session, query.by, query.start, query.end, query.as_of)
+def case_indicators(session: Session, query: IndicatorQuery, *, scope: Scope) -> dict[str, Any]:
+    """Indicators per group and in total over the cases `scope` sees, with their formulas,
+    numerators and denominators."""
+    rows = repo.indicator_rows(session, query.by, query.start, query.end, query.as_of, scope)
     # ROLLUP gives the total row last, even for a period without cases.
     *groups, total = (_figures(r, query.by) for r in rows)
     return {

@@ -8,6 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from onegrid.auth.scope import Scope, case_condition
+
 # What each grouping aggregates on (a column of the case row) and how a key becomes a group
 # (code and name). Grid ids become codes: a case keeps the boundary version it was assigned
 # under, and every version of a code is one group, named as its latest version is.
@@ -88,7 +90,7 @@ INDICATORS = """
     WITH facts AS (
         SELECT {key} AS key, c.status, {facts}
         FROM cases c
-        WHERE c.reported_at >= :start AND c.reported_at < :end
+        WHERE c.reported_at >= :start AND c.reported_at < :end AND {seen}
         GROUP BY 1, 2
     )
     SELECT GROUPING(grp.code, grp.name) <> 0 AS is_total, grp.code, grp.name, {counts}
@@ -99,10 +101,11 @@ INDICATORS = """
 """
 
 
-def indicator_sql(by: str) -> str:
+def indicator_sql(by: str, seen: str = "TRUE") -> str:
     key, group = GROUPINGS[by]
     return INDICATORS.format(
         key=key,
+        seen=seen,
         facts=", ".join(f"{expr} AS {name}" for name, expr in FACTS.items()),
         counts=", ".join(
             expr + ("" if name in SUMS else "::bigint") + f" AS {name}"
@@ -113,8 +116,12 @@ def indicator_sql(by: str) -> str:
 
 
 def indicator_rows(
-    session: Session, by: str, start: datetime, end: datetime, as_of: datetime
+    session: Session, by: str, start: datetime, end: datetime, as_of: datetime, scope: Scope
 ) -> list[dict[str, Any]]:
-    """One row of counts per group and a last row (is_total) for all cases of [start, end)."""
-    rows = session.execute(sa.text(indicator_sql(by)), {"start": start, "end": end, "as_of": as_of})
+    """One row of counts per group and a last row (is_total) for the cases of [start, end)
+    that `scope` sees."""
+    seen, params = case_condition(scope)
+    rows = session.execute(
+        sa.text(indicator_sql(by, seen)), {**params, "start": start, "end": end, "as_of": as_of}
+    )
     return [dict(r._mapping) for r in rows]

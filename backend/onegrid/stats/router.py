@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
-from onegrid.api.deps import ClockDep, SessionDep
+from onegrid.api.deps import ClockDep, SessionDep, signed_in_as
+from onegrid.auth.actor import Actor
+from onegrid.auth.scope import STAFF, scope_of
 from onegrid.stats import indicators
 
 router = APIRouter(prefix="/api", tags=["indicators"])
@@ -20,6 +22,7 @@ MOMENT = "a date (midnight, Beijing time) or a date and time, e.g. 2025-01-01T08
 def case_indicators(
     session: SessionDep,
     now: ClockDep,
+    actor: Annotated[Actor, Depends(signed_in_as(STAFF, "read indicators"))],
     from_: Annotated[
         str, Query(alias="from", max_length=40, description=f"cases reported from: {MOMENT}")
     ],
@@ -33,4 +36,4 @@ def case_indicators(
     """结案率, 按期结案率, 返工率, 延期率, 超期, 有效上报率, 处置时长 and 满意度 per group and in
     total, each rate with its numerator and denominator, and the formulas used."""
     query = indicators.indicator_query(from_, to, by, as_of, now)
-    return indicators.case_indicators(session, query)
+    return indicators.case_indicators(session, query, scope=scope_of(actor))

@@ -1,0 +1,131 @@
+"""Resident report endpoints: report without an account, then follow the case by its token.
+
+Every endpoint is rate-limited per client address (reports/ratelimit.py), before anything
+else is read or checked: a flood of reports and a search for tokens are both slow.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile, status
+
+from onegrid.api.deps import (
+    CalendarDep,
+    ClockDep,
+    OptionalActorDep,
+    SessionDep,
+    SettingsDep,
+    in_transaction,
+)
+from onegrid.reports import service
+from onegrid.reports.ratelimit import ReportLimits
+from onegrid.reports.schemas import (
+    ReportAttachmentRead,
+    ReportCreate,
+    ReportCreated,
+    ReportEvaluation,
+    ReportRead,
+)
+
+router = APIRouter(prefix="/api/reports", tags=["resident reports"])
+
+
+def _client(request: Request, limits: ReportLimits) -> str:
+    # Every X-Forwarded-For line, in order: a proxy may add its own line instead of appending.
+    forwarded = ",".join(request.headers.getlist("x-forwarded-for")) or None
+    return limits.key(request.client.host if request.client else None, forwarded)
+
+
+# No I/O: as async functions they run on the event loop, without a hop to a worker thread.
+async def limit_new_reports(request: Request) -> None:
+    limits: ReportLimits = request.app.state.report_limits
+    limits.new_reports.check(_client(request, limits), "reports")
+
+
+async def limit_token_uses(request: Request) -> None:
+    limits: ReportLimits = request.app.state.report_limits
+    limits.token_uses.check(_client(request, limits), "requests with a follow token")
+
+
+@router.post(
+    "",
+    response_model=ReportCreated,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(limit_new_reports)],
+)
+async def create_report(
+    body: ReportCreate,
+    request: Request,
+    settings: SettingsDep,
+    calendar: CalendarDep,
+    now: ClockDep,
+    reporter: OptionalActorDep,
+) -> dict:
+    """Report a problem without an account (居民上报). The answer carries the follow token,
+    shown this once: keep it to follow the case, add photos and rate the result. A signed-in
+    resident's report is linked to their account as well; staff report with POST /api/cases."""
+    return await in_transaction(
+        request,
+        lambda session: service.report(
+            session,
+            body.model_dump(),
+            reporter=reporter,
+            now=now,
+            calendar=calendar,
+            settings=settings,
+        ),
+    )
+
+
+@router.get("/{token}", response_model=ReportRead, dependencies=[Depends(limit_token_uses)])
+def follow_report(token: str, session: SessionDep) -> dict:
+    """The report made with this token: its status and the steps it went through."""
+    return service.follow(session, token)
+
+
+@router.post(
+    "/{token}/attachments",
+    response_model=ReportAttachmentRead,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(limit_token_uses)],
+)
+def add_report_photo(
+    token: str,
+    file: Annotated[UploadFile, File(description="a photo (JPEG, PNG, WebP, HEIC) or a PDF")],
+    session: SessionDep,
+    settings: SettingsDep,
+) -> dict:
+    """One more photo on an open report (at most 6)."""
+    content = file.file.read(settings.max_upload_bytes + 1)
+    return service.add_photo(
+        session,
+        token,
+        content=content,
+        filename=file.filename,
+        declared_type=file.content_type,
+        settings=settings,
+    )
+
+
+@router.post(
+    "/{token}/evaluation", response_model=ReportRead, dependencies=[Depends(limit_token_uses)]
+)
+def evaluate_report(
+    token: str,
+    body: ReportEvaluation,
+    session: SessionDep,
+    settings: SettingsDep,
+    calendar: CalendarDep,
+    now: ClockDep,
+) -> dict:
+    """Rate the result (评价, 1-5) once the case is closed; once only."""
+    return service.evaluate(
+        session,
+        token,
+        satisfaction=body.satisfaction,
+        note=body.note,
+        now=now,
+        calendar=calendar,
+        settings=settings,
+    )

@@ -1,0 +1,532 @@
+"""Who may see and do what, route by route: every route of the OpenAPI schema has a rule
+here (a new route fails the first test until it gets one), and each rule is checked for
+every role, on objects inside and outside that role's scope.
+
+The expected answers are written out by hand below (SEES, the role sets), independently of
+onegrid.auth.scope, so a mistake there shows up here.
+
+A street of two communities (C1 west, C2 east), one grid each (C1-01, C2-01), and four cases:
+  west       in C1-01, dispatched to department D01, with a photo
+  east       in C2-01, dispatched to department D02, with a photo
+  courtyard  in C2-01, in a courtyard whose red-property company P01 got it dispatched
+  own        in C1-01, reported by the resident account through /api/reports
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import sessionmaker
+from tests.cases.test_attachments_api import JPEG
+from tests.cases.test_workflow_api import (
+    DISPATCHER,
+    IN_COURTYARD,
+    IN_WEST,
+    act,
+    build_street,
+    community_of,
+    report,
+)
+from tests.helpers import FakeClock, Persona, bearer
+
+from onegrid.settings import Settings
+
+MONDAY_9 = "2026-11-30T09:00:00+08:00"
+ROLES = (
+    "street_admin",
+    "street_dispatcher",
+    "auditor",
+    "gis_editor",
+    "community_staff",
+    "grid_leader",
+    "grid_worker",
+    "department_handler",
+    "property_staff",
+    "resident",
+)
+AS = {
+    "street_admin": Persona("z-admin", "street_admin"),
+    "street_dispatcher": Persona("z-dispatcher", "street_dispatcher"),
+    "auditor": Persona("z-auditor", "auditor"),
+    "gis_editor": Persona("z-gis", "gis_editor"),
+    "community_staff": Persona("z-community", "community_staff", grid="C1"),
+    "grid_leader": Persona("z-leader", "grid_leader", grid="C1-01"),
+    "grid_worker": Persona("z-worker", "grid_worker", grid="C1-01"),
+    "department_handler": Persona("z-d01", "department_handler", unit="D01"),
+    "property_staff": Persona("z-p01", "property_staff", unit="P01"),
+    "resident": Persona("z-resident", "resident"),
+}
+ALL_CASES = {"west", "east", "courtyard", "own"}
+SEES = {
+    "street_admin": ALL_CASES,
+    "street_dispatcher": ALL_CASES,
+    "auditor": ALL_CASES,
+    "gis_editor": set(),
+    "community_staff": {"west", "own"},
+    "grid_leader": {"west", "own"},
+    "grid_worker": {"west", "own"},
+    "department_handler": {"west"},
+    "property_staff": {"courtyard"},
+    "resident": {"own"},
+}
+GRIDS_OF_CASE = {
+    "west": {"S", "C1", "C1-01"},
+    "own": {"S", "C1", "C1-01"},
+    "east": {"S", "C2", "C2-01"},
+    "courtyard": {"S", "C2", "C2-01"},
+}
+ALL_GRIDS = {"S", "C1", "C2", "C1-01", "C2-01", "D1"}
+SEES_GRIDS = {role: ALL_GRIDS for role in ROLES} | {
+    "community_staff": {"C1", "C1-01"},
+    "grid_leader": {"C1-01"},
+    "grid_worker": {"C1-01"},
+}
+TERRITORY = {"community_staff", "grid_leader", "grid_worker"}
+STAFF = set(ROLES) - {"resident"}
+REPORTERS = STAFF - {"auditor", "gis_editor"}
+ACCOUNT_READERS = {"street_admin", "auditor", "community_staff", "grid_leader"}
+ADMINS = {"street_admin"}
+AUDIT_READERS = {"street_admin", "auditor"}
+
+
+@dataclass
+class World:
+    client: TestClient
+    cases: dict[str, int]  # name -> id
+    photos: dict[str, int]  # case name -> attachment id
+    external: dict[str, str]  # name -> external id
+    follow_token: str
+
+    def as_(self, role: str) -> dict[str, str]:
+        return bearer(self.client, AS[role])
+
+    def visible(self, role: str) -> set[int]:
+        return {self.cases[name] for name in SEES[role]}
+
+    def name_of(self, case_id: int) -> str:
+        return next(name for name, i in self.cases.items() if i == case_id)
+
+
+@pytest.fixture(scope="module")
+def world(engine, tmp_path_factory, database_url) -> Iterator[World]:
+    """Built once for the module in a transaction rolled back at its end; each test runs in
+    a savepoint of its own (see `each`), so what one test changes the next does not see."""
+    from onegrid.main import create_app
+
+    tmp = tmp_path_factory.mktemp("authz")
+    with engine.connect() as connection:
+        outer = connection.begin()
+        factory = sessionmaker(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+        settings = Settings(database_url=database_url, tile_url=None, upload_dir=tmp / "up")
+        clock = FakeClock()
+        clock.set(MONDAY_9)
+        app = create_app(settings, clock=clock)
+        app.state.session_factory = factory
+        with factory() as session:
+            build_street(session, tmp)
+            session.commit()
+        with TestClient(app) as client:
+            world = _populate(client)
+            yield world
+        app.state.engine.dispose()
+        outer.rollback()
+
+
+def _populate(client: TestClient) -> World:
+    office = bearer(client, AS["street_admin"])
+    for persona in AS.values():  # every account exists before the first list of them
+        bearer(client, persona)
+
+    def dispatched_to(case: dict[str, Any], unit: str | None) -> dict[str, Any]:
+        case = act(client, case, "screen", community_of(case))
+        case = act(client, case, "file", DISPATCHER)
+        extra = {"unit_code": unit} if unit else {}
+        return act(client, case, "dispatch", DISPATCHER, **extra)
+
+    west = dispatched_to(report(client), "D01")
+    east = dispatched_to(report(client, at=(113.616, 34.765)), "D02")
+    courtyard = dispatched_to(report(client, at=IN_COURTYARD), None)
+    assert courtyard["unit_code"] == "P01", courtyard
+    own = client.post(
+        "/api/reports",
+        json={"lon": IN_WEST[0] + 0.0005, "lat": IN_WEST[1], "description": "路灯不亮"},
+        headers=bearer(client, AS["resident"]),
+    )
+    assert own.status_code == 201, own.text
+    with client.app.state.session_factory() as session:
+        own_id, own_external = session.execute(
+            sa.text("SELECT id, external_id FROM cases WHERE source LIKE 'resident%'")
+        ).one()
+    photos = {}
+    for name, case in (("west", west), ("east", east)):
+        r = client.post(
+            f"/api/cases/{case['id']}/attachments",
+            files={"file": ("p.jpg", JPEG, "image/jpeg")},
+            headers=office,
+        )
+        assert r.status_code == 201, r.text
+        photos[name] = r.json()["id"]
+    return World(
+        client=client,
+        cases={"west": west["id"], "east": east["id"], "courtyard": courtyard["id"], "own": own_id},
+        photos=photos,
+        external={
+            "west": west["external_id"],
+            "east": east["external_id"],
+            "courtyard": courtyard["external_id"],
+            "own": own_external,
+        },
+        follow_token=own.json()["follow_token"],
+    )
+
+
+@pytest.fixture
+def each(world: World) -> Iterator[World]:
+    connection = world.client.app.state.session_factory.kw["bind"]
+    savepoint = connection.begin_nested()
+    world.client.app.state.clock.set(MONDAY_9)
+    yield world
+    savepoint.rollback()
+
+
+# --- the rules: one per route ---------------------------------------------------------------
+
+
+def case_objects(path: str) -> Callable[[World, str], None]:
+    """A GET of one case (or of its parts): 200 inside the scope, 404 outside."""
+
+    def check(w: World, role: str) -> None:
+        for name, case_id in w.cases.items():
+            r = w.client.get(path.format(case_id=case_id), headers=w.as_(role))
+            expected = 200 if name in SEES[role] else 404
+            assert r.status_code == expected, (role, name, r.status_code, r.text)
+
+    return check
+
+
+def case_list(w: World, role: str) -> None:
+    r = w.client.get("/api/cases", headers=w.as_(role))
+    assert r.status_code == 200, (role, r.text)
+    assert {f["id"] for f in r.json()["features"]} == w.visible(role), role
+    # Filters narrow the scope, never widen it.
+    everywhere = "113.5,34.7,113.7,34.8"
+    r = w.client.get(
+        "/api/cases", params={"bbox": everywhere, "status": "dispatched"}, headers=w.as_(role)
+    )
+    assert {f["id"] for f in r.json()["features"]} == w.visible(role) - {w.cases["own"]}
+    r = w.client.get("/api/cases", params={"grid": "C2"}, headers=w.as_(role))
+    if role in TERRITORY:
+        assert r.status_code == 404, (role, r.text)  # C2 is not theirs: not even a filter
+    else:
+        east = {w.cases["east"], w.cases["courtyard"]}
+        assert {f["id"] for f in r.json()["features"]} == w.visible(role) & east, role
+
+
+def report_case(w: World, role: str) -> None:
+    body = {"lon": IN_WEST[0], "lat": IN_WEST[1], "description": "井盖缺失"}
+    r = w.client.post("/api/cases", json=body, headers=w.as_(role))
+    if role not in REPORTERS:
+        assert r.status_code == 403, (role, r.text)
+        return
+    assert r.status_code == 201, (role, r.text)
+    # Their own report is theirs to read back, wherever it is; its duplicate suggestions
+    # name only cases they see.
+    assert w.client.get(f"/api/cases/{r.json()['id']}", headers=w.as_(role)).status_code == 200
+    suggested = {d["id"] for d in r.json()["possible_duplicates"]}
+    assert suggested <= w.visible(role), role
+
+
+def export(w: World, role: str) -> None:
+    for fmt in ("csv", "geojson"):
+        r = w.client.get("/api/cases/export", params={"format": fmt}, headers=w.as_(role))
+        if role not in STAFF:
+            assert r.status_code == 403, (role, r.text)
+            continue
+        assert r.status_code == 200, (role, r.text)
+        if fmt == "csv":
+            rows = csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")))
+            exported = {row["external_id"] for row in rows}
+        else:
+            exported = {f["properties"]["external_id"] for f in r.json()["features"]}
+        assert exported == {w.external[name] for name in SEES[role]}, (role, fmt)
+    if role in STAFF:
+        logged = w.client.get(
+            "/api/audit", params={"action": "cases_exported"}, headers=w.as_("street_admin")
+        ).json()
+        assert any(e["actor"] == AS[role].name for e in logged), role
+
+
+def act_on_case(w: World, role: str) -> None:
+    """A move with a stale version: 409 for a case the role sees (its version is checked),
+    404 for one it does not (nothing about it is checked or told)."""
+    for name, case_id in w.cases.items():
+        r = w.client.post(
+            f"/api/cases/{case_id}/actions/escalate",
+            json={"version": 10**6, "note": "x"},
+            headers=w.as_(role),
+        )
+        expected = 409 if name in SEES[role] else 404
+        assert r.status_code == expected, (role, name, r.text)
+
+
+def upload(w: World, role: str) -> None:
+    for name, case_id in w.cases.items():
+        r = w.client.post(
+            f"/api/cases/{case_id}/attachments",
+            files={"file": ("p.jpg", JPEG, "image/jpeg")},
+            headers=w.as_(role),
+        )
+        if role not in REPORTERS:
+            expected = 403
+        else:
+            expected = 201 if name in SEES[role] else 404
+        assert r.status_code == expected, (role, name, r.text)
+
+
+def download(w: World, role: str) -> None:
+    for name, photo in w.photos.items():
+        r = w.client.get(f"/api/attachments/{photo}", headers=w.as_(role))
+        expected = 200 if name in SEES[role] else 404
+        assert r.status_code == expected, (role, name, r.text)
+
+
+def duplicates(w: World, role: str) -> None:
+    case_objects("/api/cases/{case_id}/duplicates")(w, role)
+    for name in SEES[role]:
+        r = w.client.get(f"/api/cases/{w.cases[name]}/duplicates", headers=w.as_(role))
+        assert {d["id"] for d in r.json()} <= w.visible(role), role
+
+
+def deadlines(w: World, role: str) -> None:
+    w.client.app.state.clock.set("2026-12-31T09:00:00+08:00")  # every open case is red
+    r = w.client.get("/api/deadlines", headers=w.as_(role))
+    if role not in STAFF:
+        assert r.status_code == 403, (role, r.text)
+        return
+    assert r.status_code == 200, (role, r.text)
+    assert {c["id"] for c in r.json()} == w.visible(role), role
+    r = w.client.get("/api/deadlines", params={"grid": "C2"}, headers=w.as_(role))
+    assert r.status_code == (404 if role in TERRITORY else 200), (role, r.text)
+
+
+def indicators(w: World, role: str) -> None:
+    params = {"from": "2026-11-01", "to": "2026-12-01", "by": "community"}
+    r = w.client.get("/api/indicators", params=params, headers=w.as_(role))
+    if role not in STAFF:
+        assert r.status_code == 403, (role, r.text)
+        return
+    assert r.status_code == 200, (role, r.text)
+    assert r.json()["total"]["reports"] == len(SEES[role]), role
+    groups = {g["code"] for g in r.json()["groups"]}
+    assert groups == {c for name in SEES[role] for c in GRIDS_OF_CASE[name]} & {"C1", "C2"}
+
+
+def grid_layer(w: World, role: str) -> None:
+    r = w.client.get("/api/grids", headers=w.as_(role))
+    assert r.status_code == 200, (role, r.text)
+    features = {f["id"]: f["properties"] for f in r.json()["features"]}
+    assert set(features) == SEES_GRIDS[role], role
+    for code, props in features.items():
+        mine = [name for name in SEES[role] if code in GRIDS_OF_CASE[name]]
+        assert props["case_count"] == len(mine), (role, code)
+
+
+def grid_object(w: World, role: str) -> None:
+    for code in ALL_GRIDS:
+        r = w.client.get(f"/api/grids/{code}", headers=w.as_(role))
+        expected = 200 if code in SEES_GRIDS[role] else 404
+        assert r.status_code == expected, (role, code, r.text)
+
+
+def any_signed_in(method: str, path: str, **kw: Any) -> Callable[[World, str], None]:
+    def check(w: World, role: str) -> None:
+        r = w.client.request(method, path, headers=w.as_(role), **kw)
+        assert r.status_code == 200, (role, r.text)
+
+    return check
+
+
+def only(roles: set[str], method: str, path: str, ok: int = 200, **kw: Any):
+    """A route for some roles only: the others get 403, whatever they send."""
+
+    def check(w: World, role: str) -> None:
+        r = w.client.request(method, path, headers=w.as_(role), **kw)
+        assert r.status_code == (ok if role in roles else 403), (role, r.status_code, r.text)
+
+    return check
+
+
+def user_list(w: World, role: str) -> None:
+    r = w.client.get("/api/users", headers=w.as_(role))
+    if role not in ACCOUNT_READERS:
+        assert r.status_code == 403, (role, r.text)
+        return
+    names = {u["username"] for u in r.json()}
+    if role in TERRITORY:
+        # Only the people of their own subtree.
+        everyone = w.client.get("/api/users", headers=w.as_("street_admin")).json()
+        expected = {u["username"] for u in everyone if u["grid_code"] in SEES_GRIDS[role]}
+        assert names == expected and AS[role].name in names, role
+    else:
+        assert {p.name for p in AS.values()} <= names, role
+    assert all("password_hash" not in u for u in r.json())
+
+
+def own_password(w: World, role: str) -> None:
+    # Test accounts have no password: the current one can never be right.
+    r = w.client.post(
+        "/api/auth/password",
+        json={"current_password": "x" * 12, "new_password": "a new long passphrase"},
+        headers=w.as_(role),
+    )
+    assert r.status_code in (401, 422), (role, r.text)
+
+
+def follow_routes(method: str, path: str) -> Callable[[World, str], None]:
+    """Routes reached with a follow token, not an account: a made-up token is 404 for
+    everyone, whatever their role."""
+
+    def check(w: World, role: str) -> None:
+        r = w.client.request(
+            method, path.format(token="not-a-real-token-0123456789abcdef"), headers=w.as_(role)
+        )
+        assert r.status_code in (404, 422), (role, r.text)
+
+    return check
+
+
+def public(method: str, path: str) -> Callable[[World, str], None]:
+    def check(w: World, role: str) -> None:
+        assert w.client.request(method, path, headers=w.as_(role)).status_code == 200
+
+    return check
+
+
+def token_body_route(path: str) -> Callable[[World, str], None]:
+    """Sign-in and token routes: the credentials are in the body, not the bearer token."""
+
+    def check(w: World, role: str) -> None:
+        r = w.client.post(path, json={"refresh_token": "made-up"}, headers=w.as_(role))
+        assert r.status_code in (204, 401, 422), (role, r.text)
+
+    return check
+
+
+RULES: dict[tuple[str, str], Callable[[World, str], None]] = {
+    ("GET", "/api/cases"): case_list,
+    ("POST", "/api/cases"): report_case,
+    ("GET", "/api/cases/export"): export,
+    ("GET", "/api/cases/{case_id}"): case_objects("/api/cases/{case_id}"),
+    ("POST", "/api/cases/{case_id}/actions/{action}"): act_on_case,
+    ("GET", "/api/cases/{case_id}/events"): case_objects("/api/cases/{case_id}/events"),
+    ("POST", "/api/cases/{case_id}/attachments"): upload,
+    ("GET", "/api/cases/{case_id}/attachments"): case_objects("/api/cases/{case_id}/attachments"),
+    ("GET", "/api/attachments/{attachment_id}"): download,
+    ("GET", "/api/cases/{case_id}/duplicates"): duplicates,
+    ("GET", "/api/deadlines"): deadlines,
+    ("GET", "/api/indicators"): indicators,
+    ("GET", "/api/grids"): grid_layer,
+    ("GET", "/api/grids/{code}"): grid_object,
+    ("GET", "/api/lookup"): any_signed_in(
+        "GET", "/api/lookup", params={"lon": IN_WEST[0], "lat": IN_WEST[1]}
+    ),
+    ("GET", "/api/auth/me"): any_signed_in("GET", "/api/auth/me"),
+    ("POST", "/api/auth/password"): own_password,
+    ("GET", "/api/users"): user_list,
+    ("POST", "/api/users"): only(
+        ADMINS,
+        "POST",
+        "/api/users",
+        ok=201,
+        json={"username": "new-worker", "password": "a long enough secret", "role": "auditor"},
+    ),
+    ("PATCH", "/api/users/{username}"): only(
+        ADMINS, "PATCH", "/api/users/z-worker", json={"display_name": "王芳"}
+    ),
+    ("POST", "/api/users/{username}/password"): only(
+        ADMINS,
+        "POST",
+        "/api/users/z-worker/password",
+        ok=204,
+        json={"password": "another long secret"},
+    ),
+    ("GET", "/api/audit"): only(AUDIT_READERS, "GET", "/api/audit"),
+    # Reached without an account: by credentials or by a follow token.
+    ("POST", "/api/auth/token"): token_body_route("/api/auth/token"),
+    ("POST", "/api/auth/refresh"): token_body_route("/api/auth/refresh"),
+    ("POST", "/api/auth/revoke"): token_body_route("/api/auth/revoke"),
+    ("POST", "/api/reports"): lambda w, role: None,  # see tests/reports
+    ("GET", "/api/reports/{token}"): follow_routes("GET", "/api/reports/{token}"),
+    ("POST", "/api/reports/{token}/attachments"): follow_routes(
+        "POST", "/api/reports/{token}/attachments"
+    ),
+    ("POST", "/api/reports/{token}/evaluation"): follow_routes(
+        "POST", "/api/reports/{token}/evaluation"
+    ),
+    # Reference data with nothing personal in it.
+    ("GET", "/api/workflow"): public("GET", "/api/workflow"),
+    ("GET", "/api/units"): public("GET", "/api/units"),
+    ("GET", "/api/categories"): public("GET", "/api/categories"),
+    ("GET", "/api/config"): public("GET", "/api/config"),
+    ("GET", "/api/health"): public("GET", "/api/health"),
+}
+# Answer without a token (everything else answers 401).
+OPEN_ROUTES = {
+    ("POST", "/api/auth/token"),
+    ("POST", "/api/auth/refresh"),
+    ("POST", "/api/auth/revoke"),
+    ("POST", "/api/reports"),
+    ("GET", "/api/reports/{token}"),
+    ("POST", "/api/reports/{token}/attachments"),
+    ("POST", "/api/reports/{token}/evaluation"),
+    ("GET", "/api/workflow"),
+    ("GET", "/api/units"),
+    ("GET", "/api/categories"),
+    ("GET", "/api/config"),
+    ("GET", "/api/health"),
+}
+
+
+def routes(app) -> set[tuple[str, str]]:
+    return {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    }
+
+
+def test_every_route_has_an_access_rule(world):
+    assert routes(world.client.app) == set(RULES)
+
+
+@pytest.mark.parametrize("route", sorted(RULES), ids=lambda r: f"{r[0]} {r[1]}")
+def test_each_role_sees_and_changes_only_what_is_theirs(each, route):
+    for role in ROLES:
+        RULES[route](each, role)
+
+
+@pytest.mark.parametrize("route", sorted(RULES), ids=lambda r: f"{r[0]} {r[1]}")
+def test_without_a_token_only_open_routes_answer(each, route):
+    method, path = route
+    filled = path.format(
+        case_id=each.cases["west"],
+        action="screen",
+        attachment_id=each.photos["west"],
+        code="C1",
+        username="z-worker",
+        token=each.follow_token,
+    )
+    r = each.client.request(method, filled)
+    if route in OPEN_ROUTES:
+        assert r.status_code != 401, (route, r.text)
+    else:
+        assert r.status_code == 401, (route, r.status_code, r.text)
