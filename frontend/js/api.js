@@ -40,36 +40,167 @@ function messageFrom(body, status) {
   return `请求失败 (HTTP ${status})。`;
 }
 
+// --- the session: tokens in sessionStorage, so they end with the tab and are not shared ---------
+
+const ACCESS_KEY = 'onegrid.access_token';
+const REFRESH_KEY = 'onegrid.refresh_token';
+
+let sessionEndHandler = null;
+let refreshing = null; // the refresh in flight, shared by every request that got a 401
+
+function storedToken(key) {
+  try {
+    return sessionStorage.getItem(key);
+  } catch {
+    return null; // storage blocked by the browser: behave as signed out
+  }
+}
+
+function storeTokens({ access_token: access, refresh_token: refresh }) {
+  sessionStorage.setItem(ACCESS_KEY, access);
+  sessionStorage.setItem(REFRESH_KEY, refresh);
+}
+
+function clearTokens() {
+  try {
+    sessionStorage.removeItem(ACCESS_KEY);
+    sessionStorage.removeItem(REFRESH_KEY);
+  } catch {
+    // nothing stored then
+  }
+}
+
+/** True when this tab holds tokens (they may still have expired). */
+export function hasSession() {
+  return Boolean(storedToken(ACCESS_KEY) || storedToken(REFRESH_KEY));
+}
+
+/** handler(message) runs when the session is over and the person must sign in again. */
+export function onSessionEnd(handler) {
+  sessionEndHandler = handler;
+}
+
+function endSession() {
+  clearTokens();
+  sessionEndHandler?.('登录已失效，请重新登录。');
+  return new ApiError('登录已失效，请重新登录。', { status: 401, code: 'NotAuthenticated' });
+}
+
+async function send(url, init) {
+  try {
+    return await fetch(url, init);
+  } catch {
+    throw new ApiError('无法连接服务器，请检查网络后重试。');
+  }
+}
+
+async function readBody(response) {
+  const text = await response.text();
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+function errorFrom(response, data) {
+  return new ApiError(messageFrom(data, response.status), {
+    status: response.status,
+    field: data && data.field ? data.field : null,
+    code: data && data.error ? data.error : null,
+  });
+}
+
+// Trades the refresh token for a new pair (the old one is used up). Requests that get a 401 at
+// the same time share one refresh: presenting a used-up token again would revoke them all.
+// Resolves true when a new pair is stored, false when the server refused the refresh token.
+function refreshTokens() {
+  refreshing ??= (async () => {
+    const token = storedToken(REFRESH_KEY);
+    if (!token) return false;
+    const response = await send(apiUrl('api/auth/refresh'), {
+      method: 'POST',
+      headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ refresh_token: token }),
+    });
+    const data = await readBody(response);
+    if (response.status === 401 || response.status === 422) return false;
+    if (!response.ok || !data) throw errorFrom(response, data);
+    storeTokens(data);
+    return true;
+  })().finally(() => {
+    refreshing = null;
+  });
+  return refreshing;
+}
+
+// Sends the request with the access token; on a 401 refreshes once and retries once, and when
+// that fails too the session is over (the sign-in screen comes back).
+async function authorized(url, init) {
+  const withToken = () => {
+    const token = storedToken(ACCESS_KEY);
+    const headers = { ...init.headers };
+    if (token) headers.Authorization = `Bearer ${token}`;
+    return { ...init, headers };
+  };
+  const sentWith = storedToken(ACCESS_KEY);
+  const response = await send(url, withToken());
+  if (response.status !== 401) return response;
+  // Another request may have refreshed meanwhile: then retry with its token, no new refresh.
+  const current = storedToken(ACCESS_KEY);
+  const renewed = (current && current !== sentWith) || await refreshTokens();
+  if (!renewed) throw endSession();
+  const retried = await send(url, withToken());
+  if (retried.status === 401) throw endSession();
+  return retried;
+}
+
 async function request(path, { params, method = 'GET', body } = {}) {
   const init = { method, headers: { Accept: 'application/json' } };
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
-  let response;
-  try {
-    response = await fetch(apiUrl(path, params), init);
-  } catch {
-    throw new ApiError('无法连接服务器，请检查网络后重试。');
-  }
-  const text = await response.text();
-  let data = null;
-  if (text) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = null;
-    }
-  }
-  if (!response.ok) {
-    throw new ApiError(messageFrom(data, response.status), {
-      status: response.status,
-      field: data && data.field ? data.field : null,
-      code: data && data.error ? data.error : null,
-    });
-  }
+  const response = await authorized(apiUrl(path, params), init);
+  const data = await readBody(response);
+  if (!response.ok) throw errorFrom(response, data);
   if (data === null) throw new ApiError('服务器返回的数据无法识别。', { status: response.status });
   return data;
+}
+
+/** POST /api/auth/token: signs in and keeps the token pair for this tab. */
+export async function signIn(username, password) {
+  const response = await send(apiUrl('api/auth/token'), {
+    method: 'POST',
+    headers: { Accept: 'application/json' },
+    body: new URLSearchParams({ username, password }), // the OAuth2 password flow is a form post
+  });
+  const data = await readBody(response);
+  if (!response.ok) throw errorFrom(response, data);
+  if (!data || !data.access_token) throw new ApiError('服务器返回的数据无法识别。', { status: response.status });
+  storeTokens(data);
+}
+
+/** POST /api/auth/revoke: ends the refresh token on the server; this tab forgets both tokens. */
+export async function signOut() {
+  const token = storedToken(REFRESH_KEY);
+  clearTokens(); // signed out here even when the server cannot be reached
+  if (!token) return;
+  try {
+    await send(apiUrl('api/auth/revoke'), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ refresh_token: token }),
+    });
+  } catch {
+    // Unreachable server: the refresh token then lives until it expires, but no page has it.
+  }
+}
+
+/** GET /api/auth/me: who is signed in (username, role, display name and scope when given). */
+export function getMe() {
+  return request('api/auth/me');
 }
 
 /** GET /api/cases/{id}: one case with its deadline light and the moves open to it. */

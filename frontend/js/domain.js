@@ -81,3 +81,17 @@ export const CRS_OPTIONS = [
   { key: 'gcj02', label: 'GCJ-02（高德/腾讯/微信）' },
   { key: 'bd09', label: 'BD-09（百度）' },
 ];
+
+/** Account roles (backend auth/actor.py) as users read them. */
+export const ROLE_LABELS = {
+  street_admin: '街道管理员',
+  street_dispatcher: '街道派单员',
+  community_staff: '社区工作人员',
+  grid_leader: '网格长',
+  grid_worker: '网格员',
+  department_handler: '部门处置人员',
+  property_staff: '物业公司人员',
+  gis_editor: 'GIS编辑',
+  auditor: '审计(只读)',
+  resident: '居民',
+};

@@ -1,4 +1,4 @@
-// Map page set-up: read the configuration, then load grids and cases and wire the panels.
+// Map page set-up: sign in, read the configuration, then load grids and cases and wire the panels.
 // Leaflet and leaflet.markercluster are classic scripts (the plugin extends the global L),
 // loaded by index.html before this module runs.
 import * as api from './api.js';
@@ -10,6 +10,8 @@ import { createDetailsPanel } from './panels/details.js';
 import { createLegend } from './panels/legend.js';
 import { createLookup } from './panels/lookup.js';
 import { createStatusLine } from './panels/status.js';
+import { createSignIn } from './panels/signin.js';
+import { createAccount } from './panels/account.js';
 
 const L = window.L;
 
@@ -25,6 +27,25 @@ const DEFAULT_CONFIG = {
 const CHINA_VIEW = { center: [35.0, 105.0], zoom: 4 }; // only when there is nothing else to show
 
 const status = createStatusLine(document.getElementById('status'));
+const signIn = createSignIn(document.getElementById('sign-in'));
+const account = createAccount(document.getElementById('account'), {
+  onSignOut: async () => {
+    await api.signOut();
+    // A fresh page: nothing of this session's data stays in memory behind the sign-in screen.
+    window.location.reload();
+  },
+});
+
+/** The signed-in user from the tokens this tab holds, or null when there is no session. */
+async function resumeSession() {
+  if (!api.hasSession()) return null;
+  try {
+    return await api.getMe();
+  } catch (error) {
+    if (error.status === 401) return null; // expired and not refreshable: sign in again
+    throw error;
+  }
+}
 
 async function loadConfig() {
   try {
@@ -184,10 +205,28 @@ async function start() {
 
   // For diagnostics in the browser console and for browser tests.
   window.oneGrid = { map, grids, cases, details, lookup: lookupUi };
-  document.body.dataset.state = 'ready';
+  // Unless the session ended while loading: then the sign-in screen stays up.
+  if (document.body.dataset.state === 'loading') document.body.dataset.state = 'ready';
 }
 
-start().catch((error) => {
+async function boot() {
+  let me = null;
+  try {
+    me = await resumeSession();
+  } catch (error) {
+    me = await signIn.ask(`无法确认登录状态：${error.message}`);
+  }
+  me ??= await signIn.ask();
+  account.show(me);
+  // From now on a session that cannot be refreshed brings the sign-in screen back; after
+  // signing in the page starts afresh, as whoever signed in (their scope may differ).
+  api.onSessionEnd((message) => {
+    signIn.ask(message).then(() => window.location.reload());
+  });
+  await start();
+}
+
+boot().catch((error) => {
   document.body.dataset.state = 'error';
   status.error(`地图初始化失败：${error.message}`);
 });

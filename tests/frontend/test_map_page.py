@@ -1,8 +1,9 @@
 """Browser tests of the map page (frontend/index.html) against a running OneGrid server.
 
-The page is driven as a person would: clicks on clusters, markers, the layer control, the
-lookup form. `window.oneGrid.map` (exposed by main.js for diagnostics) is used only to turn a
-lon/lat into a screen position and to wait for the map to settle.
+The page is driven as a person would: the sign-in form, clicks on clusters, markers, the layer
+control, the lookup form. `window.oneGrid.map` (exposed by main.js for diagnostics) is used only
+to turn a lon/lat into a screen position and to wait for the map to settle. The accounts come
+from the `live_accounts` fixture (tests/conftest.py).
 """
 
 import struct
@@ -21,6 +22,9 @@ LEVEL_NAMES = {
 }
 UNREACHABLE_TILES = "http://tiles.invalid/{z}/{x}/{y}.png"
 READY = "body[data-state=ready]"
+SIGN_IN = "#sign-in"
+ACCESS_KEY = "onegrid.access_token"
+REFRESH_KEY = "onegrid.refresh_token"
 
 
 def _png_1x1() -> bytes:
@@ -74,11 +78,29 @@ def _keep_off_the_network(page: Page, base: str) -> None:
     page.route(lambda url: not url.startswith(base), handle)
 
 
-def _open(page: Page, base: str) -> Page:
+def _sign_in(page: Page, account: dict, *, tap: bool = False) -> None:
+    """Fills in the sign-in form as a person would and submits it."""
+    form = page.locator(SIGN_IN + " form")
+    expect(form).to_be_visible()
+    form.get_by_label("用户名").fill(account["username"])
+    form.get_by_label("密码").fill(account["password"])
+    button = form.get_by_role("button", name="登录")
+    if tap:
+        button.tap()
+    else:
+        button.click()
+
+
+def _open(page: Page, base: str, account: dict, *, tap: bool = False) -> Page:
     page.goto(base + "/")
+    _sign_in(page, account, tap=tap)
     page.wait_for_selector(READY, timeout=30_000)
     _settle(page)
     return page
+
+
+def _stored(page: Page, key: str) -> str | None:
+    return page.evaluate("(key) => sessionStorage.getItem(key)", key)
 
 
 def _settle(page: Page) -> None:
@@ -97,13 +119,21 @@ def _settle(page: Page) -> None:
 
 
 @pytest.fixture
-def map_page(page: Page, base_url_: str, problems: list[str]) -> Page:
+def office(live_accounts: dict) -> dict:
+    """The street office's account (street_admin): sees the whole street."""
+    return live_accounts["office"]
+
+
+@pytest.fixture
+def map_page(page: Page, base_url_: str, problems: list[str], office: dict) -> Page:
     _keep_off_the_network(page, base_url_)
-    return _open(page, base_url_)
+    return _open(page, base_url_, office)
 
 
 def _api(page: Page, base: str, path: str) -> dict:
-    response = page.request.get(base + path)
+    """GET path as the person signed in on the page (with the page's own access token)."""
+    token = _stored(page, ACCESS_KEY)
+    response = page.request.get(base + path, headers={"Authorization": f"Bearer {token}"})
     assert response.ok, f"{path}: HTTP {response.status}"
     return response.json()
 
@@ -355,7 +385,7 @@ def test_status_filter_hides_cases_of_that_status(map_page: Page, base_url_: str
 
 @pytest.mark.parametrize("tile_url", [UNREACHABLE_TILES, None], ids=["unreachable", "none"])
 def test_grids_render_without_a_base_map(
-    page: Page, base_url_: str, problems: list[str], tile_url: str | None
+    page: Page, base_url_: str, problems: list[str], office: dict, tile_url: str | None
 ):
     def config(route: Route) -> None:
         body = route.fetch().json()
@@ -364,7 +394,7 @@ def test_grids_render_without_a_base_map(
 
     page.route("**/api/config", config)
     page.route(lambda url: not url.startswith(base_url_), lambda route: route.abort())
-    _open(page, base_url_)
+    _open(page, base_url_, office)
 
     for level in LEVELS:
         assert page.locator(f"path.og-grid-{level}").count() > 0, level
@@ -375,15 +405,18 @@ def test_grids_render_without_a_base_map(
     assert unexpected == []
 
 
-def test_phone_layout_shows_lookup_as_a_bottom_sheet(browser: Browser, base_url_: str):
+def test_phone_layout_shows_lookup_as_a_bottom_sheet(
+    browser: Browser, base_url_: str, office: dict
+):
     phone = browser.new_context(
         viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN"
     )
     try:
         page = phone.new_page()
         _keep_off_the_network(page, base_url_)
-        _open(page, base_url_)
+        _open(page, base_url_, office, tap=True)
         assert page.locator("path.og-grid-third").count() > 0
+        expect(page.locator("#account")).to_be_visible()
         expect(page.locator(".leaflet-control-layers")).not_to_have_class(
             "leaflet-control-layers-expanded"
         )
@@ -398,5 +431,245 @@ def test_phone_layout_shows_lookup_as_a_bottom_sheet(browser: Browser, base_url_
         box = panel.bounding_box()
         assert box["width"] >= 380 and box["y"] > 844 * 0.4, box
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        phone.close()
+
+
+# --- signing in and out -------------------------------------------------------------------------
+
+DATA_PATHS = ("/api/config", "/api/grids", "/api/cases", "/api/lookup", "/api/workflow")
+
+
+def _data_requests(page: Page) -> list[str]:
+    """URLs of the data requests the page makes from now on (anything but /api/auth)."""
+    seen: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            seen.append(request.url) if any(p in request.url for p in DATA_PATHS) else None
+        ),
+    )
+    return seen
+
+
+def _refuse_stale_token(page: Page, stale: str) -> None:
+    """Answers 401 to every data request that carries the access token `stale`, as the server
+    does for an expired access token; every other request goes to the server unchanged."""
+
+    def handle(route: Route) -> None:
+        if route.request.headers.get("authorization") == f"Bearer {stale}":
+            route.fulfill(
+                status=401,
+                headers={"WWW-Authenticate": "Bearer"},
+                json={"error": "NotAuthenticated", "message": "access token expired"},
+            )
+        else:
+            route.fallback()
+
+    page.route(lambda url: any(p in url for p in DATA_PATHS), handle)
+
+
+def test_sign_in_screen_comes_first_and_loads_no_data(
+    page: Page, base_url_: str, problems: list[str]
+):
+    _keep_off_the_network(page, base_url_)
+    requests = _data_requests(page)
+    page.goto(base_url_ + "/")
+    form = page.locator(SIGN_IN + " form")
+    expect(form).to_be_visible()
+    expect(form.get_by_label("用户名")).to_be_focused()
+    expect(page.locator("body")).to_have_attribute("data-state", "sign-in")
+    expect(page.locator("#account")).to_be_hidden()
+    page.wait_for_timeout(300)
+    assert requests == []
+    assert page.locator("path.og-grid").count() == 0
+    assert problems == []  # nothing broke the content security policy either
+
+
+def test_a_wrong_password_shows_the_servers_message_and_loads_no_data(
+    page: Page, base_url_: str, live_accounts: dict, problems: list[str]
+):
+    _keep_off_the_network(page, base_url_)
+    requests = _data_requests(page)
+    page.goto(base_url_ + "/")
+    worker = live_accounts["worker"]
+    with page.expect_response("**/api/auth/token") as answer:
+        _sign_in(page, {**worker, "password": worker["password"] + "-wrong"})
+    assert answer.value.status == 401
+    message = answer.value.json()["message"]
+    assert message
+
+    expect(page.locator(".og-signin-message")).to_have_text(message)
+    expect(page.locator(SIGN_IN + " form")).to_be_visible()
+    assert _stored(page, ACCESS_KEY) is None and _stored(page, REFRESH_KEY) is None
+    assert requests == []
+    assert page.locator("path.og-grid").count() == 0
+    # the browser's own note about the 401 answer is the only console error
+    assert [p for p in problems if "401" not in p] == []
+
+
+def test_signing_in_shows_who_and_loads_the_map_with_the_bearer_token(
+    page: Page, base_url_: str, office: dict, problems: list[str]
+):
+    _keep_off_the_network(page, base_url_)
+    sent: list[tuple[str, str | None]] = []
+    page.on(
+        "request",
+        lambda r: (
+            sent.append((r.url, r.headers.get("authorization")))
+            if any(p in r.url for p in ("/api/grids", "/api/cases"))
+            else None
+        ),
+    )
+    _open(page, base_url_, office)
+
+    me = _api(page, base_url_, "/api/auth/me")
+    assert me["username"] == office["username"]
+    expect(page.locator(SIGN_IN)).to_be_hidden()
+    account = page.locator("#account")
+    expect(account.locator(".og-account-name")).to_have_text(
+        me.get("display_name") or me["username"]
+    )
+    expect(account.locator(".og-account-role")).to_have_text("街道管理员")
+    expect(account.get_by_role("button", name="退出登录")).to_be_visible()
+    assert page.locator("path.og-grid-third").count() > 0
+    expect(page.locator(".og-status-info")).to_contain_text("事件")
+
+    # Both tokens in this tab's sessionStorage, nothing in localStorage; every call carries one.
+    access = _stored(page, ACCESS_KEY)
+    assert access and _stored(page, REFRESH_KEY)
+    assert page.evaluate("localStorage.length") == 0
+    assert sent, "the page asked for no grids or cases"
+    assert {auth for _, auth in sent} == {f"Bearer {access}"}
+    assert problems == []
+
+
+def test_an_expired_access_token_is_refreshed_once_and_the_requests_retried(
+    map_page: Page, base_url_: str
+):
+    case = _inside_case(map_page, base_url_)
+    lon, lat = case["geometry"]["coordinates"]
+    old_refresh = _stored(map_page, REFRESH_KEY)
+    map_page.evaluate(f"sessionStorage.setItem('{ACCESS_KEY}', 'stale-token')")
+    _refuse_stale_token(map_page, "stale-token")
+    refreshes: list[str] = []
+    map_page.on(
+        "request", lambda r: refreshes.append(r.url) if "/api/auth/refresh" in r.url else None
+    )
+    # The lookup is refused once (401), then answered after the refresh.
+    map_page.get_by_role("button", name="坐标查询").click()
+    form = map_page.locator("#lookup-form")
+    form.locator("input[name=lon]").fill(f"{lon:.7f}")
+    form.locator("input[name=lat]").fill(f"{lat:.7f}")
+    form.get_by_role("button", name="查询").click()
+
+    panel = map_page.locator("#details[data-kind=lookup]")
+    expect(panel.locator("[data-level=third] dd")).to_contain_text(case["properties"]["third_code"])
+    assert len(refreshes) == 1
+    # the used-up refresh token was replaced by a new pair
+    assert _stored(map_page, ACCESS_KEY) not in (None, "stale-token")
+    assert _stored(map_page, REFRESH_KEY) not in (None, old_refresh)
+    expect(map_page.locator(SIGN_IN)).to_be_hidden()
+
+
+def test_parallel_401s_share_one_refresh(map_page: Page, base_url_: str):
+    map_page.evaluate(f"sessionStorage.setItem('{ACCESS_KEY}', 'stale-token')")
+    _refuse_stale_token(map_page, "stale-token")
+    refreshes: list[str] = []
+    map_page.on(
+        "request", lambda r: refreshes.append(r.url) if "/api/auth/refresh" in r.url else None
+    )
+    # Several requests at once, all with the stale token (straight through the page's api.js):
+    # one refresh, or the rotation would see its used-up token again and revoke the session.
+    results = map_page.evaluate(
+        """async () => {
+            const api = await import('./js/api.js');
+            const answers = await Promise.allSettled([
+                api.getWorkflow(), api.getConfig(),
+                api.getGrids('second'), api.getCases({limit: 5}),
+            ]);
+            return answers.map((a) => a.status === 'fulfilled' ? a.status : String(a.reason));
+        }"""
+    )
+    assert results == ["fulfilled"] * 4
+    assert len(refreshes) == 1
+    expect(map_page.locator(SIGN_IN)).to_be_hidden()
+
+
+def test_a_revoked_session_returns_to_the_sign_in_screen(
+    map_page: Page, base_url_: str, office: dict
+):
+    # Signed out elsewhere: the refresh token is revoked, and the access token has expired.
+    revoked = map_page.request.post(
+        base_url_ + "/api/auth/revoke", data={"refresh_token": _stored(map_page, REFRESH_KEY)}
+    )
+    assert revoked.status == 204
+    map_page.evaluate(f"sessionStorage.setItem('{ACCESS_KEY}', 'stale-token')")
+    _refuse_stale_token(map_page, "stale-token")
+
+    with map_page.expect_response("**/api/auth/refresh") as refreshed:
+        map_page.get_by_role("button", name="坐标查询").click()
+        map_page.locator("#lookup-form input[name=lon]").fill("113.68")
+        map_page.locator("#lookup-form input[name=lat]").fill("34.78")
+        map_page.locator("#lookup-form").get_by_role("button", name="查询").click()
+    assert refreshed.value.status == 401
+
+    expect(map_page.locator(SIGN_IN + " form")).to_be_visible()
+    expect(map_page.locator(".og-signin-message")).to_contain_text("重新登录")
+    assert _stored(map_page, ACCESS_KEY) is None and _stored(map_page, REFRESH_KEY) is None
+
+    # Signing in again starts the page afresh, with the map.
+    _sign_in(map_page, office)
+    map_page.wait_for_selector(READY, timeout=30_000)
+    expect(map_page.locator(SIGN_IN)).to_be_hidden()
+    assert map_page.locator("path.og-grid-third").count() > 0
+
+
+def test_a_session_that_cannot_be_refreshed_shows_the_sign_in_screen_on_reload(
+    map_page: Page, base_url_: str
+):
+    requests = _data_requests(map_page)
+    revoked = map_page.request.post(
+        base_url_ + "/api/auth/revoke", data={"refresh_token": _stored(map_page, REFRESH_KEY)}
+    )
+    assert revoked.status == 204
+    map_page.evaluate(f"sessionStorage.setItem('{ACCESS_KEY}', 'not-a-token')")
+    map_page.reload()
+    expect(map_page.locator(SIGN_IN + " form")).to_be_visible()
+    expect(map_page.locator("body")).to_have_attribute("data-state", "sign-in")
+    assert _stored(map_page, ACCESS_KEY) is None and _stored(map_page, REFRESH_KEY) is None
+    assert requests == []
+
+
+def test_sign_out_revokes_the_session_and_clears_session_storage(map_page: Page, base_url_: str):
+    refresh = _stored(map_page, REFRESH_KEY)
+    with map_page.expect_response("**/api/auth/revoke") as revoked:
+        map_page.locator("#account").get_by_role("button", name="退出登录").click()
+    assert revoked.value.status == 204
+    assert revoked.value.request.post_data_json == {"refresh_token": refresh}
+    expect(map_page.locator(SIGN_IN + " form")).to_be_visible()
+    expect(map_page.locator("#account")).to_be_hidden()
+    assert map_page.evaluate("sessionStorage.length") == 0
+    assert map_page.locator("path.og-grid").count() == 0
+
+
+def test_sign_in_screen_fits_a_phone_with_large_touch_targets(browser: Browser, base_url_: str):
+    phone = browser.new_context(
+        viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True, locale="zh-CN"
+    )
+    try:
+        page = phone.new_page()
+        _keep_off_the_network(page, base_url_)
+        page.goto(base_url_ + "/")
+        form = page.locator(SIGN_IN + " form")
+        expect(form).to_be_visible()
+        for target in (
+            form.get_by_label("用户名"),
+            form.get_by_label("密码"),
+            form.get_by_role("button", name="登录"),
+        ):
+            box = target.bounding_box()
+            assert box["height"] >= 44 and box["width"] >= 280, box
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
     finally:
         phone.close()
