@@ -30,3 +30,19 @@ def test_cors_allows_only_the_configured_origins(settings, session_factory):
     assert ok.headers["access-control-allow-origin"] == "https://grid.example.cn"
     assert "access-control-allow-origin" not in other.headers
     app.state.engine.dispose()
+
+
+def test_an_unexpected_failure_answers_500_without_its_details(settings):
+    from onegrid.main import create_app
+
+    def broken_database():
+        raise RuntimeError('connection to "db" failed: password=hunter2 (engine.py line 42)')
+
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        app.state.session_factory = broken_database
+        r = c.get("/api/units")
+    assert r.status_code == 500
+    assert r.json() == {"error": "InternalError", "message": "unexpected server error"}
+    assert "hunter2" not in r.text and "Traceback" not in r.text
+    app.state.engine.dispose()

@@ -214,6 +214,12 @@ def test_void_needs_a_reason_and_whether_the_report_was_valid(client, street):
     )
     assert r.status_code == 409
     assert "voided" in r.json()["message"] and r.json()["allowed"] == []
+    # A void is written to the audit log: who, from where, why; the refused try is not.
+    logged = client.get("/api/audit", params={"action": "case_voided"}).json()
+    assert [(e["actor"], e["target"], e["client"]) for e in logged] == [
+        ("liqiang", f"case {case['id']}", "testclient")
+    ]
+    assert logged[0]["detail"] == {"reason": "已自行解决", "report_valid": True}
 
 
 def test_park_and_resume_moves_the_due_time_by_the_parked_time(client, street, clock):

@@ -4,7 +4,7 @@ work calendar, the acting person, bbox parsing."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Annotated, TypeVar
 
@@ -59,25 +59,67 @@ async def work_calendar(request: Request) -> WorkCalendar:
     return request.app.state.calendar
 
 
-async def optional_actor(
+@dataclass(frozen=True)
+class Credentials:
+    """What a request presents: its bearer token (not yet checked) and where it comes from."""
+
+    token: str
+    client: str | None
+
+
+async def bearer_credentials(
     request: Request,
     authorization: Annotated[str | None, Header(max_length=4096)] = None,
-) -> Actor | None:
-    """The signed-in person from the bearer token; None when the request carries none."""
+) -> Credentials | None:
     if not authorization:
         return None
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("Authorization must be 'Bearer <access token>'")
-    settings: Settings = request.app.state.settings
-    now = request.app.state.clock()
-    actor = await in_transaction(
-        request,
-        lambda session: auth_service.actor_from_token(
-            session, token.strip(), now=now, settings=settings
-        ),
+    return Credentials(token.strip(), request.client.host if request.client else None)
+
+
+async def required_credentials(
+    credentials: Annotated[Credentials | None, Depends(bearer_credentials)],
+) -> Credentials:
+    if credentials is None:
+        raise NotAuthenticated(
+            "sign in (POST /api/auth/token) and send Authorization: Bearer <token>"
+        )
+    return credentials
+
+
+def signed_in(session: Session, request: Request, credentials: Credentials) -> Actor:
+    """The person the credentials name, if the token is valid and the account still stands.
+
+    Routes that do their work in one transaction (in_transaction) call this inside it, which
+    saves the hop and the transaction of a separate check."""
+    actor = auth_service.actor_from_token(
+        session,
+        credentials.token,
+        now=request.app.state.clock(),
+        settings=request.app.state.settings,
     )
-    return replace(actor, client=request.client.host if request.client else None)
+    return replace(actor, client=credentials.client)
+
+
+def require_role(actor: Actor, roles: frozenset[str], doing: str) -> Actor:
+    """The actor, if their role may do this at all (else 403)."""
+    if actor.role not in roles:
+        raise Forbidden(f"a {ROLES.get(actor.role, actor.role)} may not {doing}")
+    return actor
+
+
+CredentialsDep = Annotated[Credentials, Depends(required_credentials)]
+
+
+async def optional_actor(
+    request: Request, credentials: Annotated[Credentials | None, Depends(bearer_credentials)]
+) -> Actor | None:
+    """The signed-in person from the bearer token; None when the request carries none."""
+    if credentials is None:
+        return None
+    return await in_transaction(request, lambda session: signed_in(session, request, credentials))
 
 
 async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
@@ -98,9 +140,7 @@ def signed_in_as(roles: frozenset[str], doing: str) -> Callable[..., Awaitable[A
     """A dependency: the signed-in person, if their role may do this at all (else 403)."""
 
     async def check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
-        if actor.role not in roles:
-            raise Forbidden(f"a {ROLES.get(actor.role, actor.role)} may not {doing}")
-        return actor
+        return require_role(actor, roles, doing)
 
     return check
 

@@ -28,10 +28,13 @@ from onegrid.api.deps import (
     BBoxDep,
     CalendarDep,
     ClockDep,
+    CredentialsDep,
     ScopeDep,
     SessionDep,
     SettingsDep,
     in_transaction,
+    require_role,
+    signed_in,
     signed_in_as,
 )
 from onegrid.auth.actor import Actor
@@ -131,7 +134,7 @@ async def create_case(
     settings: SettingsDep,
     calendar: CalendarDep,
     now: ClockDep,
-    reporter: Annotated[Actor, Depends(signed_in_as(REPORTERS, "report through /api/cases"))],
+    credentials: CredentialsDep,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -143,9 +146,12 @@ async def create_case(
 ) -> dict:
     """Report a case as staff (residents: POST /api/reports); it is assigned to one grid
     per level, and its filing clock starts."""
-    case, replayed = await in_transaction(
-        request,
-        lambda session: service.create_case(
+
+    def report(session: Session) -> tuple[dict, bool]:
+        # Who reports is checked in the report's own transaction: the phone waits for this.
+        reporter = signed_in(session, request, credentials)
+        require_role(reporter, REPORTERS, "report through /api/cases")
+        return service.create_case(
             session,
             body.model_dump(),
             now=now,
@@ -153,8 +159,9 @@ async def create_case(
             settings=settings,
             reporter=reporter,
             idempotency_key=idempotency_key,
-        ),
-    )
+        )
+
+    case, replayed = await in_transaction(request, report)
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return case
