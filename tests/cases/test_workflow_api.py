@@ -516,7 +516,7 @@ def test_a_category_named_exactly_like_a_type_gets_its_code_and_limits(client, s
             "category": " 暴露垃圾 ",
             "external_id": " E-1 ",
         },
-        headers=bearer(client, WORKER),
+        headers=bearer(client, DISPATCHER),
     )
     assert r.status_code == 201, r.text
     case = r.json()
@@ -526,3 +526,7 @@ def test_a_category_named_exactly_like_a_type_gets_its_code_and_limits(client, s
         "/api/cases", json={"lon": IN_WEST[0], "lat": IN_WEST[1], "external_id": "E-1"}
     )
     assert again.status_code == 409
+    # Not from a grid worker: "already exists" would reveal cases outside their grid.
+    body = {"lon": IN_WEST[0], "lat": IN_WEST[1], "external_id": "E-1"}
+    r = client.post("/api/cases", json=body, headers=bearer(client, WORKER))
+    assert r.status_code == 403 and r.json()["field"] == "external_id"

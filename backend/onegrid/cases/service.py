@@ -27,6 +27,7 @@ from onegrid.errors import (
     AttachmentNotFound,
     CaseNotFound,
     Conflict,
+    Forbidden,
     GridNotFound,
     InvalidCoordinates,
     InvalidInput,
@@ -262,6 +263,12 @@ def create_case(
             f"unknown source {source!r}; sources are {', '.join(SOURCES)}", field="source"
         )
     data = _tidy(session, data)
+    if data.get("external_id") and reporter and not scope_of(reporter).whole_street:
+        # Another system's case number is the street office's integrations' to set; from
+        # anyone else, "already exists" would tell them of cases outside their scope.
+        raise Forbidden(
+            "external_id is set only by the street office's integrations", field="external_id"
+        )
     category = _category(session, data.get("category_code"))
     if category and data.get("category") and data["category"] != category["name"]:
         raise InvalidInput(
