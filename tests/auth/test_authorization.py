@@ -83,7 +83,7 @@ GRIDS_OF_CASE = {
     "courtyard": {"S", "C2", "C2-01"},
 }
 ALL_GRIDS = {"S", "C1", "C2", "C1-01", "C2-01", "D1"}
-SEES_GRIDS = {role: ALL_GRIDS for role in ROLES} | {
+SEES_GRIDS = {role: ALL_GRIDS for role in ROLES if role != "resident"} | {
     "community_staff": {"C1", "C1-01"},
     "grid_leader": {"C1-01"},
     "grid_worker": {"C1-01"},
@@ -201,20 +201,30 @@ def each(world: World) -> Iterator[World]:
 # --- the rules: one per route ---------------------------------------------------------------
 
 
+def staff_view(role: str, name: str, ok: int = 200) -> int:
+    """The answer to a staff view of case `name`: `ok` inside the scope, 404 outside; residents
+    read their reports in the public view only (staff names and notes are not for them)."""
+    if role == "resident":
+        return 403
+    return ok if name in SEES[role] else 404
+
+
 def case_objects(path: str) -> Callable[[World, str], None]:
     """A GET of one case (or of its parts): 200 inside the scope, 404 outside."""
 
     def check(w: World, role: str) -> None:
         for name, case_id in w.cases.items():
             r = w.client.get(path.format(case_id=case_id), headers=w.as_(role))
-            expected = 200 if name in SEES[role] else 404
-            assert r.status_code == expected, (role, name, r.status_code, r.text)
+            assert r.status_code == staff_view(role, name), (role, name, r.status_code, r.text)
 
     return check
 
 
 def case_list(w: World, role: str) -> None:
     r = w.client.get("/api/cases", headers=w.as_(role))
+    if role == "resident":
+        assert r.status_code == 403, r.text
+        return
     assert r.status_code == 200, (role, r.text)
     assert {f["id"] for f in r.json()["features"]} == w.visible(role), role
     # Filters narrow the scope, never widen it.
@@ -238,11 +248,21 @@ def report_case(w: World, role: str) -> None:
         assert r.status_code == 403, (role, r.text)
         return
     assert r.status_code == 201, (role, r.text)
-    # Their own report is theirs to read back, wherever it is; its duplicate suggestions
-    # name only cases they see.
+    # Their own report is theirs to read back; its duplicate suggestions name only cases
+    # they see.
     assert w.client.get(f"/api/cases/{r.json()['id']}", headers=w.as_(role)).status_code == 200
     suggested = {d["id"] for d in r.json()["possible_duplicates"]}
     assert suggested <= w.visible(role), role
+    # Reported outside their grid or unit, it is theirs to read, not to move.
+    body = {"lon": 113.6165, "lat": 34.7655, "description": "东区的井盖"}
+    elsewhere = w.client.post("/api/cases", json=body, headers=w.as_(role)).json()
+    assert w.client.get(f"/api/cases/{elsewhere['id']}", headers=w.as_(role)).status_code == 200
+    r = w.client.post(
+        f"/api/cases/{elsewhere['id']}/actions/escalate",
+        json={"version": 10**6, "note": "x"},
+        headers=w.as_(role),
+    )
+    assert r.status_code == (409 if SEES[role] == ALL_CASES else 404), (role, r.text)
 
 
 def export(w: World, role: str) -> None:
@@ -274,8 +294,7 @@ def act_on_case(w: World, role: str) -> None:
             json={"version": 10**6, "note": "x"},
             headers=w.as_(role),
         )
-        expected = 409 if name in SEES[role] else 404
-        assert r.status_code == expected, (role, name, r.text)
+        assert r.status_code == staff_view(role, name, ok=409), (role, name, r.text)
 
 
 def upload(w: World, role: str) -> None:
@@ -295,13 +314,12 @@ def upload(w: World, role: str) -> None:
 def download(w: World, role: str) -> None:
     for name, photo in w.photos.items():
         r = w.client.get(f"/api/attachments/{photo}", headers=w.as_(role))
-        expected = 200 if name in SEES[role] else 404
-        assert r.status_code == expected, (role, name, r.text)
+        assert r.status_code == staff_view(role, name), (role, name, r.text)
 
 
 def duplicates(w: World, role: str) -> None:
     case_objects("/api/cases/{case_id}/duplicates")(w, role)
-    for name in SEES[role]:
+    for name in SEES[role] if role != "resident" else ():
         r = w.client.get(f"/api/cases/{w.cases[name]}/duplicates", headers=w.as_(role))
         assert {d["id"] for d in r.json()} <= w.visible(role), role
 
@@ -332,6 +350,9 @@ def indicators(w: World, role: str) -> None:
 
 def grid_layer(w: World, role: str) -> None:
     r = w.client.get("/api/grids", headers=w.as_(role))
+    if role == "resident":
+        assert r.status_code == 403, r.text
+        return
     assert r.status_code == 200, (role, r.text)
     features = {f["id"]: f["properties"] for f in r.json()["features"]}
     assert set(features) == SEES_GRIDS[role], role
@@ -343,7 +364,10 @@ def grid_layer(w: World, role: str) -> None:
 def grid_object(w: World, role: str) -> None:
     for code in ALL_GRIDS:
         r = w.client.get(f"/api/grids/{code}", headers=w.as_(role))
-        expected = 200 if code in SEES_GRIDS[role] else 404
+        if role == "resident":
+            expected = 403
+        else:
+            expected = 200 if code in SEES_GRIDS[role] else 404
         assert r.status_code == expected, (role, code, r.text)
 
 
@@ -389,6 +413,16 @@ def own_password(w: World, role: str) -> None:
         headers=w.as_(role),
     )
     assert r.status_code in (401, 422), (role, r.text)
+
+
+def own_reports(w: World, role: str) -> None:
+    """A signed-in resident lists their reports in the public view; this is not staff's."""
+    r = w.client.get("/api/reports", headers=w.as_(role))
+    if role != "resident":
+        assert r.status_code == 403, (role, r.text)
+        return
+    assert [c["reference"] for c in r.json()] == [w.external["own"]]
+    assert "actor" not in r.text and "unit_code" not in r.text
 
 
 def follow_routes(method: str, path: str) -> Callable[[World, str], None]:
@@ -465,6 +499,7 @@ RULES: dict[tuple[str, str], Callable[[World, str], None]] = {
     ("POST", "/api/auth/refresh"): token_body_route("/api/auth/refresh"),
     ("POST", "/api/auth/revoke"): token_body_route("/api/auth/revoke"),
     ("POST", "/api/reports"): lambda w, role: None,  # see tests/reports
+    ("GET", "/api/reports"): own_reports,
     ("GET", "/api/reports/{token}"): follow_routes("GET", "/api/reports/{token}"),
     ("POST", "/api/reports/{token}/attachments"): follow_routes(
         "POST", "/api/reports/{token}/attachments"

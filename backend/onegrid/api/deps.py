@@ -132,7 +132,9 @@ async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)])
 
 
 async def actor_scope(actor: Annotated[Actor, Depends(current_actor)]) -> Scope:
-    """The part of the street the signed-in person sees (see auth/scope.py)."""
+    """The part of the street the signed-in person sees in the staff views (auth/scope.py)."""
+    if actor.role == "resident":
+        raise Forbidden("residents follow their reports at GET /api/reports")
     return scope_of(actor)
 
 

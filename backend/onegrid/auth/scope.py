@@ -9,12 +9,16 @@ outside it answers as if it did not exist (404), so its existence is not reveale
   is a second-level grid);
 - a department or a property company sees the cases dispatched to it;
 - residents see their own reports; a GIS editor works on boundaries, not on cases;
-- everyone sees the cases they reported themselves; a follow token shows its one case.
+- everyone sees the cases they reported themselves (but moves them only where their
+  territory or unit is); a follow token shows its one case.
+
+Residents read their reports through /api/reports, in the public view without staff names
+or notes; the staff views of cases and grids are not theirs (403).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from onegrid.auth.actor import Actor
@@ -53,6 +57,12 @@ def scope_of(actor: Actor) -> Scope:
     if actor.role in UNITS:
         return Scope(unit_code=actor.unit_code, user_id=actor.user_id)
     return Scope(user_id=actor.user_id)
+
+
+def acting_scope(actor: Actor) -> Scope:
+    """The cases one may move: those of one's territory or unit. A case one reported
+    elsewhere is theirs to read, not to screen, verify or close."""
+    return replace(scope_of(actor), user_id=None)
 
 
 # The grids of the subtree: the current version of the scope's grid and, level by level, the

@@ -587,15 +587,16 @@ def iter_cases(
 # Only what a resident may see of their own case (no unit, rule, staff, coordinates or other
 # cases), with the names of its grids. `lock` takes the case row until the transaction ends,
 # so that two uploads at once cannot both pass the photo count.
-FOLLOWED_CASE = """
+# A case in the fields its resident may see.
+PUBLIC_CASE = """
     SELECT c.id, c.version, c.external_id, c.category, c.description, c.location_note,
            c.status, c.reported_at, c.satisfaction,
            g2.name AS community_name, gr.name AS grid_name
     FROM cases c
     LEFT JOIN grids g2 ON g2.id = c.second_grid_id
     LEFT JOIN grids gr ON gr.id = c.responsible_grid_id
-    WHERE c.follow_token_sha256 = :digest
 """
+FOLLOWED_CASE = PUBLIC_CASE + " WHERE c.follow_token_sha256 = :digest"
 
 
 def followed_case(session: Session, digest: str, *, lock: bool = False) -> dict[str, Any] | None:
@@ -603,6 +604,15 @@ def followed_case(session: Session, digest: str, *, lock: bool = False) -> dict[
     sql = FOLLOWED_CASE + (" FOR UPDATE OF c" if lock else "")
     row = session.execute(sa.text(sql), {"digest": digest}).first()
     return dict(row._mapping) if row else None
+
+
+def cases_reported_by(session: Session, user_id: int, limit: int) -> list[dict[str, Any]]:
+    """The cases an account reported, newest first, in the fields a resident may see."""
+    rows = session.execute(
+        sa.text(PUBLIC_CASE + " WHERE c.reporter_user_id = :user ORDER BY c.id DESC LIMIT :n"),
+        {"user": user_id, "n": limit},
+    )
+    return [dict(r._mapping) for r in rows]
 
 
 def public_steps(session: Session, case_id: int) -> list[dict[str, Any]]:

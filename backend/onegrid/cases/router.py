@@ -176,7 +176,9 @@ def act_on_case(
     settings: SettingsDep,
     calendar: CalendarDep,
     now: ClockDep,
-    actor: ActorDep,
+    actor: Annotated[
+        Actor, Depends(signed_in_as(STAFF, "move cases here (residents: /api/reports)"))
+    ],
 ) -> dict:
     """Move a case one step (立案, 派遣, 反馈, 核查, 结案 ...); 409 names the allowed moves."""
     return service.transition_case(

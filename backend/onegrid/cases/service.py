@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from onegrid.auth import repository as auth_repo
 from onegrid.auth.actor import Actor
-from onegrid.auth.scope import EVERYTHING, Scope, scope_of
+from onegrid.auth.scope import EVERYTHING, Scope, acting_scope, scope_of
 from onegrid.cases import attachments, moves, step_clock, workflow
 from onegrid.cases import repository as repo
 from onegrid.cases.deadlines import TimeLimit, WorkCalendar
@@ -443,10 +443,10 @@ def transition_case(
 
     `fields` carries `version` (the case version the actor saw: a stale one is refused,
     never silently overwritten) and what the action requires (see workflow.REQUIREMENTS).
-    The case must be in `scope`, by default the actor's; a follow token's holder has no
-    account, and the case their token names is their scope.
+    The case must be in `scope`, by default where the actor may act; a follow token's
+    holder has no account, and the case their token names is their scope.
     """
-    scope = scope or scope_of(actor)
+    scope = scope or acting_scope(actor)
     into = fields.get("into")
     if action == "merge" and isinstance(into, int) and into < case_id:
         # Two cases: lock in id order, so merges never deadlock.

@@ -1,16 +1,18 @@
-"""Resident report endpoints: report without an account, then follow the case by its token.
+"""Resident report endpoints: report without an account, then follow the case by its token;
+a signed-in resident lists their own reports.
 
-Every endpoint is rate-limited per client address (reports/ratelimit.py), before anything
-else is read or checked: a flood of reports and a search for tokens are both slow.
+The endpoints without an account are rate-limited per client address (reports/ratelimit.py):
+a flood of reports and a search for tokens are both slow.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Request, UploadFile, status
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile, status
 
 from onegrid.api.deps import (
+    ActorDep,
     CalendarDep,
     ClockDep,
     OptionalActorDep,
@@ -52,7 +54,6 @@ async def limit_token_uses(request: Request) -> None:
     "",
     response_model=ReportCreated,
     status_code=status.HTTP_201_CREATED,
-    dependencies=[Depends(limit_new_reports)],
 )
 async def create_report(
     body: ReportCreate,
@@ -65,6 +66,8 @@ async def create_report(
     """Report a problem without an account (居民上报). The answer carries the follow token,
     shown this once: keep it to follow the case, add photos and rate the result. A signed-in
     resident's report is linked to their account as well; staff report with POST /api/cases."""
+    # Counted once the body is readable: a resident's typing mistakes do not use up reports.
+    await limit_new_reports(request)
     return await in_transaction(
         request,
         lambda session: service.report(
@@ -76,6 +79,16 @@ async def create_report(
             settings=settings,
         ),
     )
+
+
+@router.get("", response_model=list[ReportRead])
+def my_reports(
+    session: SessionDep,
+    resident: ActorDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[dict]:
+    """A signed-in resident's own reports, newest first, as the follow token shows each."""
+    return service.reports_of(session, resident, limit)
 
 
 @router.get("/{token}", response_model=ReportRead, dependencies=[Depends(limit_token_uses)])

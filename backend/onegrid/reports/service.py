@@ -88,7 +88,22 @@ def report(
 
 def follow(session: Session, token: str) -> dict[str, Any]:
     """The report as its resident sees it: what they sent, its status and public progress."""
-    case = _followed(session, token)
+    return _public_view(session, _followed(session, token))
+
+
+def reports_of(session: Session, resident: Actor, limit: int) -> list[dict[str, Any]]:
+    """A signed-in resident's reports, newest first, as they see them."""
+    if resident.role != "resident" or resident.user_id is None:
+        raise Forbidden(
+            f"this lists residents' own reports; {resident.role} reads cases at /api/cases"
+        )
+    return [
+        _public_view(session, case)
+        for case in cases_repo.cases_reported_by(session, resident.user_id, limit)
+    ]
+
+
+def _public_view(session: Session, case: dict[str, Any]) -> dict[str, Any]:
     steps = [
         {
             "action": s["action"],
