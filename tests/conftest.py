@@ -177,11 +177,12 @@ def _free_port() -> int:
 def live_server_url(demo_database_url: str) -> Iterator[str]:
     import uvicorn
 
-    from onegrid.main import create_app
+    from onegrid.main import create_app, server_config
 
     app = create_app(Settings(database_url=demo_database_url))
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    # As `onegrid serve` runs it.
+    server = uvicorn.Server(server_config(app, "127.0.0.1", port))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

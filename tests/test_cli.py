@@ -237,3 +237,29 @@ def test_users_are_created_listed_given_a_password_and_disabled(run, cli_databas
     assert run("users", "disable", "liqiang").exit_code == 0
     assert "disabled" in run("users", "list").output
     assert run("users", "disable", "nobody").exit_code == 2
+
+
+def test_users_list_says_when_an_account_is_locked_out(run, cli_database):
+    assert run("seed").exit_code == 0
+    created = run(
+        "users",
+        "create",
+        "zhaomin",
+        "--role",
+        "auditor",
+        "--password-stdin",
+        input="a long enough passphrase\n",
+    )
+    assert created.exit_code == 0, created.output
+    engine = make_engine(cli_database)
+    with engine.begin() as conn:  # as five wrong passwords leave it
+        conn.execute(
+            sa.text(
+                "UPDATE users SET locked_until = now() + interval '15 minutes'"
+                " WHERE username = 'zhaomin'"
+            )
+        )
+    engine.dispose()
+    assert "locked until" in run("users", "list").output
+    run("users", "set-password", "zhaomin", "--password-stdin", input="another passphrase!\n")
+    assert "locked" not in run("users", "list").output

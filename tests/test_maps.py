@@ -13,7 +13,7 @@ from onegrid.stats.maps import case_map, heat_points
 def test_heat_map_rows_are_lat_lon(client, session, tmp_path):
     load_grids(session, tmp_path, "third", geo_fault("B01")["input"]["grids"])
     session.commit()
-    client.post("/api/cases", json={"lon": 116.405, "lat": 39.905})
+    client.post("/api/cases", json={"lon": 116.405, "lat": 39.905, "description": "x"})
     feature = client.get("/api/cases").json()["features"][0]
     points = heat_points([tuple(feature["geometry"]["coordinates"])])
     assert points[0] == [39.905, 116.405]

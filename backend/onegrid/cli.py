@@ -486,11 +486,15 @@ def users_list() -> None:
     from onegrid.auth import service as auth_service
 
     factory = _session_factory()
+    now = _now()
     with factory() as session:
         for u in auth_service.list_users(session):
             state = "active" if u["active"] else "disabled"
+            if u["active"] and u["locked_until"] and u["locked_until"] > now:
+                # Why someone cannot sign in: too many wrong passwords (set-password lifts it).
+                state = f"locked until {u['locked_until'].astimezone(now.tzinfo):%H:%M}"
             scope = " ".join(f"{k}={u[k]}" for k in ("unit_code", "grid_code") if u[k])
-            typer.echo(f"{u['username']:20s} {u['role']:18s} {state:8s} {scope}")
+            typer.echo(f"{u['username']:20s} {u['role']:18s} {state:8s} {scope}".rstrip())
 
 
 @users_app.command("disable")
@@ -584,7 +588,7 @@ def serve_cmd(
     """Start the database if needed, migrate, and serve the API and the map."""
     import uvicorn
 
-    from onegrid.main import create_app
+    from onegrid.main import create_app, server_config
 
     settings = get_settings()
     if not port_is_free(host, port):
@@ -596,7 +600,7 @@ def serve_cmd(
     url = db_engine.resolve_database_url(settings, log=_err)
     db_engine.ensure_database(url, log=_err)
     typer.echo(f"OneGrid on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.Server(server_config(create_app(settings), host, port)).run()
 
 
 @export_app.command("map")

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 
 import sqlalchemy as sa
+import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -173,3 +174,13 @@ def create_app(
     if settings.frontend_dir.is_dir():
         app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="frontend")
     return app
+
+
+def server_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
+    """How `onegrid serve` runs the app. Uvicorn's default trusts X-Forwarded-For from
+    127.0.0.1, which would let anything on this machine choose the client address the rate
+    limits and the audit log see; trusted proxies are the app's setting instead
+    (ONEGRID_REPORT_TRUSTED_PROXIES)."""
+    return uvicorn.Config(
+        app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False
+    )

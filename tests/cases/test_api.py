@@ -92,7 +92,7 @@ def test_bad_reports_are_422_naming_the_field_and_store_nothing(client, session,
 
 
 def test_reusing_an_external_id_is_a_conflict_not_a_second_case(client, abcd):
-    body = {"lon": 116.395, "lat": 39.905, "external_id": "WX-1"}
+    body = {"lon": 116.395, "lat": 39.905, "external_id": "WX-1", "description": "x"}
     assert client.post("/api/cases", json=body).status_code == 201
     again = client.post("/api/cases", json=body)
     assert again.status_code == 409 and again.json()["field"] == "external_id"
@@ -138,16 +138,18 @@ def test_export_has_one_row_per_case_with_every_level(session, abcd, tmp_path):
 
 
 def test_a_report_far_from_every_grid_is_refused_and_not_kept(client, abcd):
-    r = client.post("/api/cases", json={"lon": 0.0, "lat": 0.0})
+    r = client.post("/api/cases", json={"lon": 0.0, "lat": 0.0, "description": "x"})
     assert r.status_code == 422 and "km from every grid" in r.json()["message"]
     assert client.get("/api/cases").json()["features"] == []
-    near = client.post("/api/cases", json={"lon": 116.38, "lat": 39.905})
+    near = client.post("/api/cases", json={"lon": 116.38, "lat": 39.905, "description": "x"})
     assert near.status_code == 201 and near.json()["outside_coverage"] is True
 
 
 @pytest.mark.parametrize("when", ["2999-01-01T08:00:00+08:00", "1900-01-01T08:00:00+08:00"])
 def test_impossible_report_times_are_refused(client, abcd, when):
-    r = client.post("/api/cases", json={"lon": 116.395, "lat": 39.905, "reported_at": when})
+    r = client.post(
+        "/api/cases", json={"lon": 116.395, "lat": 39.905, "reported_at": when, "description": "x"}
+    )
     assert r.status_code == 422 and r.json()["field"] == "reported_at"
 
 
@@ -167,6 +169,10 @@ def test_impossible_report_times_are_refused(client, abcd, when):
         ("post", "/api/cases/99999999999999999999999/actions/screen", {"version": 1}),
         ("get", "/api/deadlines?as_of=yesterday", None),
         ("get", "/api/attachments/99999999999999999999999", None),
+        # Far outside where these projections can be turned back into longitude and latitude.
+        ("get", "/api/lookup?lon=1e10&lat=1e10&crs=EPSG:2385", None),
+        ("get", "/api/lookup?lon=38500000&lat=3850000&crs=EPSG:32650", None),
+        ("post", "/api/cases", {"lon": 1e10, "lat": 1e10, "crs": "EPSG:2385", "description": "x"}),
     ],
 )
 def test_hostile_requests_get_a_clear_4xx_never_a_500(client, abcd, method, url, body):

@@ -523,10 +523,11 @@ def test_a_category_named_exactly_like_a_type_gets_its_code_and_limits(client, s
     assert (case["category"], case["category_code"]) == ("暴露垃圾", GARBAGE)
     assert case["external_id"] == "E-1"
     again = client.post(
-        "/api/cases", json={"lon": IN_WEST[0], "lat": IN_WEST[1], "external_id": "E-1"}
+        "/api/cases",
+        json={"lon": IN_WEST[0], "lat": IN_WEST[1], "external_id": "E-1", "description": "x"},
     )
     assert again.status_code == 409
     # Not from a grid worker: "already exists" would reveal cases outside their grid.
-    body = {"lon": IN_WEST[0], "lat": IN_WEST[1], "external_id": "E-1"}
+    body = {"lon": IN_WEST[0], "lat": IN_WEST[1], "external_id": "E-1", "description": "x"}
     r = client.post("/api/cases", json=body, headers=bearer(client, WORKER))
     assert r.status_code == 403 and r.json()["field"] == "external_id"

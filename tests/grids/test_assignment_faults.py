@@ -113,14 +113,14 @@ def test_gcj02_report_lands_in_the_true_grid(client, session, tmp_path):
 def test_swapped_axes_are_refused_with_the_reason(client, session, tmp_path):
     load_grids(session, tmp_path, "third", geo_fault("B01")["input"]["grids"])
     lon, lat = geo_fault("B06")["input"]["a_swapped_beijing"]["coordinates"]
-    r = client.post("/api/cases", json={"lon": lon, "lat": lat})
+    r = client.post("/api/cases", json={"lon": lon, "lat": lat, "description": "x"})
     assert r.status_code == 422
     assert "116.405" in r.json()["message"] and r.json()["field"] == "lat"
 
 
 def test_swapped_axes_within_range_are_refused_as_far_from_every_grid(client, abcd):
     lon, lat = geo_fault("B06")["input"]["b_swapped_in_range"]["coordinates"]
-    r = client.post("/api/cases", json={"lon": lon, "lat": lat})
+    r = client.post("/api/cases", json={"lon": lon, "lat": lat, "description": "x"})
     assert r.status_code == 422
     assert "order of lon and lat" in r.json()["message"]
     assert client.get("/api/cases").json()["features"] == []
@@ -144,7 +144,7 @@ def test_case_in_second_block_of_a_dedicated_grid_is_assigned_to_it(client, sess
 
 
 def test_mercator_numbers_without_crs_are_refused(client, session):
-    r = client.post("/api/cases", json={"lon": 12958400, "lat": 4852000})
+    r = client.post("/api/cases", json={"lon": 12958400, "lat": 4852000, "description": "x"})
     assert r.status_code == 422
     assert "outside" in r.json()["message"]
     bad = session.scalar(

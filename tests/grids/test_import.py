@@ -98,7 +98,7 @@ def test_reimporting_a_code_makes_a_new_boundary_version_and_cases_keep_the_old(
 ):
     load_grids(session, tmp_path, "third", {"A": square(116.0, 39.0, 116.1, 39.1)})
     session.commit()
-    case = client.post("/api/cases", json={"lon": 116.05, "lat": 39.05}).json()
+    case = client.post("/api/cases", json={"lon": 116.05, "lat": 39.05, "description": "x"}).json()
     load_grids(session, tmp_path, "third", {"A": square(116.0, 39.0, 116.2, 39.1)})
     versions = session.execute(
         sa.text("SELECT id, version, valid_to IS NULL AS current FROM grids ORDER BY version")
@@ -108,7 +108,12 @@ def test_reimporting_a_code_makes_a_new_boundary_version_and_cases_keep_the_old(
         sa.text("SELECT third_grid_id FROM cases WHERE id = :id"), {"id": case["id"]}
     )
     assert stored == versions[0].id
-    assert client.post("/api/cases", json={"lon": 116.15, "lat": 39.05}).json()["third_code"] == "A"
+    assert (
+        client.post("/api/cases", json={"lon": 116.15, "lat": 39.05, "description": "x"}).json()[
+            "third_code"
+        ]
+        == "A"
+    )
 
 
 @pytest.mark.parametrize(
@@ -221,7 +226,7 @@ def test_a_tolerance_that_is_not_a_finite_area_is_refused(session, tmp_path, tol
 def test_cases_of_an_earlier_version_still_belong_to_the_grid(session, tmp_path, client):
     load_grids(session, tmp_path, "third", {"A": square(116.0, 39.0, 116.1, 39.1)})
     session.commit()
-    client.post("/api/cases", json={"lon": 116.05, "lat": 39.05})
+    client.post("/api/cases", json={"lon": 116.05, "lat": 39.05, "description": "x"})
     load_grids(session, tmp_path, "third", {"A": square(116.0, 39.0, 116.2, 39.1)})
     assert len(client.get("/api/cases", params={"grid": "A"}).json()["features"]) == 1
     grid = client.get("/api/grids", params={"level": "third"}).json()["features"][0]

@@ -352,6 +352,13 @@ def test_too_many_reports_from_one_client_get_429_and_other_clients_are_not_affe
     assert anonymous.get("/api/reports/made-up").status_code == 404
 
 
+def test_a_residents_mistakes_on_the_form_do_not_use_up_their_reports(anonymous, street):
+    limit = anonymous.app.state.settings.report_rate_per_hour
+    for _ in range(limit + 5):
+        assert send(anonymous, description="").status_code == 422
+    assert send(anonymous).status_code == 201
+
+
 def test_guessing_tokens_is_slowed_down_per_client(anonymous, street):
     limit = anonymous.app.state.settings.report_reads_per_minute
     for i in range(limit):

@@ -103,10 +103,12 @@ def signed_in(session: Session, request: Request, credentials: Credentials) -> A
     return replace(actor, client=credentials.client)
 
 
-def require_role(actor: Actor, roles: frozenset[str], doing: str) -> Actor:
+def require_role(
+    actor: Actor, roles: frozenset[str], doing: str, field: str | None = None
+) -> Actor:
     """The actor, if their role may do this at all (else 403)."""
     if actor.role not in roles:
-        raise Forbidden(f"a {ROLES.get(actor.role, actor.role)} may not {doing}")
+        raise Forbidden(f"a {ROLES.get(actor.role, actor.role)} may not {doing}", field=field)
     return actor
 
 

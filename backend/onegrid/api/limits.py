@@ -1,4 +1,5 @@
-"""A request body limit that also holds for chunked uploads (no Content-Length to trust)."""
+"""A request body limit that also holds for chunked uploads (no Content-Length to trust),
+and the security headers of pages and answers."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ UPLOAD_PATH = re.compile(r"^/api/(cases/\d+|reports/[^/]+)/attachments$")
 
 
 class BodySizeLimit:
-    """Reads a request body up to its limit, then hands it on; one byte more gets 413."""
+    """Counts a request body as the app reads it; past the limit the client gets 413 and the
+    app sees the client go away. Nothing is held here: an upload is spooled to disk by the
+    form parser, not kept in memory while no one has yet checked who sends it."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, upload_max_bytes: int | None = None) -> None:
         self.app = app
@@ -27,28 +30,28 @@ class BodySizeLimit:
             await self.app(scope, receive, send)
             return
         limit = self.upload_max_bytes if UPLOAD_PATH.match(scope["path"]) else self.max_bytes
-        body = bytearray()
-        more = True
-        while more:
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit)  # said up front: refused before a byte is read
+            return
+        received = 0
+        refused = False
+
+        async def counted() -> Message:
+            nonlocal received, refused
             message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            if len(body) > limit:
-                await self._refuse(send, limit)
-                return
-            more = message.get("more_body", False)
+            if message["type"] == "http.request" and not refused:
+                received += len(message.get("body", b""))
+                if received > limit:
+                    refused = True
+                    await self._refuse(send, limit)
+            return {"type": "http.disconnect"} if refused else message
 
-        delivered = False
+        async def unless_refused(message: Message) -> None:
+            if not refused:  # the 413 is the answer; what the app says after it is dropped
+                await send(message)
 
-        async def replay() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": bytes(body), "more_body": False}
-            return await receive()  # later calls wait for the client to go away
-
-        await self.app(scope, replay, send)
+        await self.app(scope, counted, unless_refused)
 
     async def _refuse(self, send: Send, limit: int) -> None:
         payload: dict[str, Any] = {

@@ -47,7 +47,9 @@ def token_digest(token: str) -> str:
 
 
 def sign_access_token(claims: dict[str, Any], key: str, now: datetime, minutes: int) -> str:
-    payload = {**claims, "iat": int(now.timestamp()), "exp": now + timedelta(minutes=minutes)}
+    # iat to the microsecond: a token signed in the second a password changed, but before
+    # the change, must end with it.
+    payload = {**claims, "iat": now.timestamp(), "exp": now + timedelta(minutes=minutes)}
     return jwt.encode(payload, key, algorithm=ALGORITHM)
 
 

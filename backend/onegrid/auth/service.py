@@ -452,10 +452,10 @@ def actor_from_token(session: Session, token: str, *, now: datetime, settings: S
         or user is None
         or not user["active"]
         # A password change, and a change of role or scope, end the tokens issued before it.
-        or claims["iat"] < int(user["password_changed_at"].timestamp())
+        or claims["iat"] < user["password_changed_at"].timestamp()
         or (
             user["sessions_ended_at"] is not None
-            and claims["iat"] < int(user["sessions_ended_at"].timestamp())
+            and claims["iat"] < user["sessions_ended_at"].timestamp()
         )
     ):
         raise NotAuthenticated("sign in again: the access token is invalid or expired")

@@ -38,7 +38,7 @@ from onegrid.api.deps import (
     signed_in_as,
 )
 from onegrid.auth.actor import Actor
-from onegrid.auth.scope import REPORTERS, STAFF, UPLOADERS, scope_of
+from onegrid.auth.scope import REPORTERS, STAFF, UPLOADERS, WHOLE_STREET, scope_of
 from onegrid.cases import service, workflow
 from onegrid.cases.deadlines import parse_moment
 from onegrid.cases.schemas import (
@@ -151,6 +151,10 @@ async def create_case(
         # Who reports is checked in the report's own transaction: the phone waits for this.
         reporter = signed_in(session, request, credentials)
         require_role(reporter, REPORTERS, "report through /api/cases")
+        if body.external_id:
+            # Another system's case number is for the street office's integrations to set;
+            # from anyone else, "already exists" would reveal cases outside their scope.
+            require_role(reporter, WHOLE_STREET, "set another system's number", "external_id")
         return service.create_case(
             session,
             body.model_dump(),

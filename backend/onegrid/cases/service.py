@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import math
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -27,7 +28,6 @@ from onegrid.errors import (
     AttachmentNotFound,
     CaseNotFound,
     Conflict,
-    Forbidden,
     GridNotFound,
     InvalidCoordinates,
     InvalidInput,
@@ -196,6 +196,12 @@ def normalise_point(lon: Any, lat: Any, crs: str | None) -> tuple[float, float, 
         )
     x, y = geo_crs.to_wgs84(float(lon), float(lat), spec)
     wgs_lon, wgs_lat = float(x[0]), float(y[0])
+    if not (math.isfinite(wgs_lon) and math.isfinite(wgs_lat)):
+        raise InvalidCoordinates(
+            f"({lon}, {lat}) is outside the area where {spec.name} can be converted to"
+            " longitude and latitude: check the coordinate system (crs)",
+            field="lon",
+        )
     reason = check_lonlat(wgs_lon, wgs_lat)
     if reason:
         raise InvalidCoordinates(f"{reason} after converting from {spec.name}", field="lon")
@@ -263,11 +269,12 @@ def create_case(
             f"unknown source {source!r}; sources are {', '.join(SOURCES)}", field="source"
         )
     data = _tidy(session, data)
-    if data.get("external_id") and reporter and not scope_of(reporter).whole_street:
-        # Another system's case number is the street office's integrations' to set; from
-        # anyone else, "already exists" would tell them of cases outside their scope.
-        raise Forbidden(
-            "external_id is set only by the street office's integrations", field="external_id"
+    if not (data.get("description") or "").strip() and not (
+        data.get("category_code") or data.get("category")
+    ):
+        raise InvalidInput(
+            "a report needs a description or a category (category_code, GET /api/categories)",
+            field="description",
         )
     category = _category(session, data.get("category_code"))
     if category and data.get("category") and data["category"] != category["name"]:

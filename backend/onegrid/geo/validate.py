@@ -364,7 +364,7 @@ def _fmt_extent(extent: Sequence[float] | None) -> str:
 
 def _projected_hint(x: float) -> str:
     """Which projected CRS numbers like these usually come in, for the error message."""
-    zone = int(abs(x) // 1_000_000)
+    zone = int(abs(x) // 1_000_000) if math.isfinite(x) else 0
     if 25 <= zone <= 45:  # a Gauss-Kruger easting with its 3-degree zone number in front
         return (
             f": these look like CGCS2000 3-degree Gauss-Kruger metres, zone {zone} "
