@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from onegrid import __version__
 from onegrid.api.limits import BodySizeLimit, SecurityHeaders
+from onegrid.api.ratelimit import ClientLimits
 from onegrid.auth.router import router as auth_router
 from onegrid.cases.deadlines import TIME_ZONE, WorkCalendar
 from onegrid.cases.router import router as cases_router
@@ -25,7 +26,6 @@ from onegrid.db.engine import make_engine, resolve_database_url, session_factory
 from onegrid.errors import OneGridError, TooManyRequests, http_status_for
 from onegrid.grids import repository as grids_repo
 from onegrid.grids.router import router as grids_router
-from onegrid.reports.ratelimit import ReportLimits
 from onegrid.reports.router import router as reports_router
 from onegrid.settings import Settings, get_settings
 from onegrid.stats.router import router as stats_router
@@ -76,7 +76,7 @@ def create_app(
     app.state.clock = clock or (lambda: datetime.now(TIME_ZONE))
     app.state.calendar = WorkCalendar.load(settings.work_calendar_file, settings.work_hours)
     # Per app, not per module: every app (and every test) counts from zero.
-    app.state.report_limits = ReportLimits.from_settings(settings)
+    app.state.client_limits = ClientLimits.from_settings(settings)
 
     @app.exception_handler(OneGridError)
     async def domain_error(_: Request, exc: OneGridError) -> JSONResponse:

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     # per hour, and uses of a follow token per minute (so that guessing tokens is slow too).
     report_rate_per_hour: Annotated[int, Field(ge=1, le=100_000)] = 10
     report_reads_per_minute: Annotated[int, Field(ge=1, le=100_000)] = 60
+    # Sign-in attempts per client address (any account): lock-out guards one account, this
+    # slows an address trying many.
+    sign_ins_per_minute: Annotated[int, Field(ge=1, le=100_000)] = 30
     # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client. Anyone
     # else's header is ignored: a client must not choose its own rate-limit key.
     report_trusted_proxies: list[str] = []

@@ -200,3 +200,19 @@ def test_declaring_oneself_in_headers_grants_nothing(anonymous):
         headers={"X-OneGrid-User": "x", "X-OneGrid-Role": "street_admin"},
     )
     assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+
+
+def test_one_address_trying_many_accounts_is_slowed_down(anonymous, worker, settings):
+    from fastapi.testclient import TestClient
+
+    from onegrid.api.ratelimit import ClientLimits
+
+    limit = 3  # a refill every 20 s: none comes back during the test
+    few = settings.model_copy(update={"sign_ins_per_minute": limit})
+    anonymous.app.state.client_limits = ClientLimits.from_settings(few)
+    for i in range(limit):
+        assert sign_in(anonymous, username=f"guess-{i}").status_code == 401
+    refused = sign_in(anonymous)  # even with the right password
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+    elsewhere = TestClient(anonymous.app, client=("10.0.0.9", 4000))
+    assert sign_in(elsewhere).status_code == 200

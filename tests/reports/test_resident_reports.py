@@ -24,7 +24,7 @@ from tests.cases.test_workflow_api import (
 from tests.cases.test_workflow_api import street as street  # noqa: F401 - fixture
 from tests.helpers import bearer
 
-from onegrid.reports.ratelimit import RateLimiter, client_key
+from onegrid.api.ratelimit import RateLimiter, client_key
 from onegrid.reports.service import MAX_ATTACHMENTS
 
 PUBLIC_ANSWER = {

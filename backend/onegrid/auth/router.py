@@ -83,6 +83,8 @@ async def sign_in(
     now: ClockDep,
 ) -> dict:
     """Exchange a user name and password for an access token and a refresh token."""
+    limits = request.app.state.client_limits
+    limits.check(request, limits.sign_ins, "sign-in attempts")
     client = _client(request)
     result = await in_transaction(
         request,

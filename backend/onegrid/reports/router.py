@@ -1,7 +1,7 @@
 """Resident report endpoints: report without an account, then follow the case by its token;
 a signed-in resident lists their own reports.
 
-The endpoints without an account are rate-limited per client address (reports/ratelimit.py):
+The endpoints without an account are rate-limited per client address (api/ratelimit.py):
 a flood of reports and a search for tokens are both slow.
 """
 
@@ -21,7 +21,6 @@ from onegrid.api.deps import (
     in_transaction,
 )
 from onegrid.reports import service
-from onegrid.reports.ratelimit import ReportLimits
 from onegrid.reports.schemas import (
     ReportAttachmentRead,
     ReportCreate,
@@ -33,21 +32,15 @@ from onegrid.reports.schemas import (
 router = APIRouter(prefix="/api/reports", tags=["resident reports"])
 
 
-def _client(request: Request, limits: ReportLimits) -> str:
-    # Every X-Forwarded-For line, in order: a proxy may add its own line instead of appending.
-    forwarded = ",".join(request.headers.getlist("x-forwarded-for")) or None
-    return limits.key(request.client.host if request.client else None, forwarded)
-
-
 # No I/O: as async functions they run on the event loop, without a hop to a worker thread.
 async def limit_new_reports(request: Request) -> None:
-    limits: ReportLimits = request.app.state.report_limits
-    limits.new_reports.check(_client(request, limits), "reports")
+    limits = request.app.state.client_limits
+    limits.check(request, limits.new_reports, "reports")
 
 
 async def limit_token_uses(request: Request) -> None:
-    limits: ReportLimits = request.app.state.report_limits
-    limits.token_uses.check(_client(request, limits), "requests with a follow token")
+    limits = request.app.state.client_limits
+    limits.check(request, limits.token_uses, "requests with a follow token")
 
 
 @router.post(

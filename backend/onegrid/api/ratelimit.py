@@ -1,4 +1,5 @@
-"""Per-client rate limits of the resident endpoints, kept in memory.
+"""Per-client rate limits of the endpoints that need no account (resident reports, follow
+tokens, sign-in), kept in memory.
 
 A token bucket per client address: a client may send `limit` requests at once, then one
 more each `window_s / limit` seconds. Buckets that have filled up again carry no
@@ -20,6 +21,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from onegrid.errors import TooManyRequests
 from onegrid.settings import Settings
@@ -117,22 +119,30 @@ def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 
 
 @dataclass
-class ReportLimits:
+class ClientLimits:
     """The limiters of one app (kept on app.state, so every app, and every test, has its own)."""
 
     new_reports: RateLimiter
     token_uses: RateLimiter
+    # Account lock-out stops guessing one account's password; this slows one address trying
+    # many accounts (password spraying).
+    sign_ins: RateLimiter
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ReportLimits:
+    def from_settings(cls, settings: Settings) -> ClientLimits:
         return cls(
             new_reports=RateLimiter(settings.report_rate_per_hour, 3600),
             token_uses=RateLimiter(settings.report_reads_per_minute, 60),
+            sign_ins=RateLimiter(settings.sign_ins_per_minute, 60),
             trusted_proxies=tuple(
                 ipaddress.ip_network(p, strict=False) for p in settings.report_trusted_proxies
             ),
         )
 
-    def key(self, peer: str | None, forwarded_for: str | None) -> str:
-        return client_key(peer, forwarded_for, self.trusted_proxies)
+    def check(self, request: Any, limiter: RateLimiter, what: str) -> None:
+        """Count one request of this client against `limiter` (429 when over it)."""
+        # Every X-Forwarded-For line, in order: a proxy may add its own line, not append.
+        forwarded = ",".join(request.headers.getlist("x-forwarded-for")) or None
+        peer = request.client.host if request.client else None
+        limiter.check(client_key(peer, forwarded, self.trusted_proxies), what)
