@@ -59,6 +59,9 @@ async def work_calendar(request: Request) -> WorkCalendar:
     return request.app.state.calendar
 
 
+SIGN_IN_FIRST = "sign in (POST /api/auth/token) and send Authorization: Bearer <token>"
+
+
 @dataclass(frozen=True)
 class Credentials:
     """What a request presents: its bearer token (not yet checked) and where it comes from."""
@@ -83,9 +86,7 @@ async def required_credentials(
     credentials: Annotated[Credentials | None, Depends(bearer_credentials)],
 ) -> Credentials:
     if credentials is None:
-        raise NotAuthenticated(
-            "sign in (POST /api/auth/token) and send Authorization: Bearer <token>"
-        )
+        raise NotAuthenticated(SIGN_IN_FIRST)
     return credentials
 
 
@@ -127,9 +128,7 @@ async def optional_actor(
 async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
     """The signed-in person, required."""
     if actor is None:
-        raise NotAuthenticated(
-            "sign in (POST /api/auth/token) and send Authorization: Bearer <token>"
-        )
+        raise NotAuthenticated(SIGN_IN_FIRST)
     return actor
 
 
