@@ -23,10 +23,9 @@ def get_user(session: Session, username: str, *, lock: bool = False) -> dict[str
     return dict(row._mapping) if row else None
 
 
-def get_user_by_id(session: Session, user_id: int) -> dict[str, Any] | None:
-    row = session.execute(
-        sa.text(f"SELECT {USER_COLUMNS} FROM users WHERE id = :id"), {"id": user_id}
-    ).first()
+def get_user_by_id(session: Session, user_id: int, *, lock: bool = False) -> dict[str, Any] | None:
+    sql = f"SELECT {USER_COLUMNS} FROM users WHERE id = :id" + (" FOR UPDATE" if lock else "")
+    row = session.execute(sa.text(sql), {"id": user_id}).first()
     return dict(row._mapping) if row else None
 
 
@@ -89,17 +88,29 @@ def unit_kind(session: Session, code: str) -> str | None:
     ).scalar()
 
 
-def insert_refresh_token(session: Session, user_id: int, digest: str, expires: datetime) -> None:
+def insert_refresh_token(
+    session: Session, user_id: int, digest: str, created: datetime, expires: datetime
+) -> None:
     session.execute(
         sa.text(
-            "INSERT INTO refresh_tokens (user_id, token_sha256, expires_at) VALUES (:u, :d, :e)"
+            "INSERT INTO refresh_tokens (user_id, token_sha256, created_at, expires_at)"
+            " VALUES (:u, :d, :c, :e)"
         ),
-        {"u": user_id, "d": digest, "e": expires},
+        {"u": user_id, "d": digest, "c": created, "e": expires},
     )
 
 
+def refresh_token_owner(session: Session, digest: str) -> int | None:
+    """The id of the user a refresh token belongs to, read without a lock."""
+    return session.execute(
+        sa.text("SELECT user_id FROM refresh_tokens WHERE token_sha256 = :d"), {"d": digest}
+    ).scalar()
+
+
 def take_refresh_token(session: Session, digest: str) -> dict[str, Any] | None:
-    """The token's row, locked (a token is used once: refreshing revokes it)."""
+    """The token's row, locked (a token is used once: refreshing revokes it). Lock its user
+    first (get_user_by_id with lock): every account change takes the user's row, then the
+    tokens, and the other order deadlocks against it."""
     row = session.execute(
         sa.text("SELECT * FROM refresh_tokens WHERE token_sha256 = :d FOR UPDATE"), {"d": digest}
     ).first()

@@ -419,45 +419,52 @@ def refresh(
     refusal = NotAuthenticated(
         "the refresh token is unknown, revoked or expired: sign in again", field="refresh_token"
     )
-    row = repo.take_refresh_token(session, security.token_digest(refresh_token))
-    if row is None or row["expires_at"] <= now:
+    row, user = _take_refresh_token(session, refresh_token)
+    if row is None or user is None or row["expires_at"] <= now:
         return refusal
-    user = repo.get_user_by_id(session, row["user_id"])
     if row["revoked_at"] is not None:
-        repo.revoke_refresh_tokens(session, now, user_id=row["user_id"])
-        repo.audit(
-            session, "refresh_token_reused", actor=user["username"] if user else None, at=now
-        )
+        repo.revoke_refresh_tokens(session, now, user_id=user["id"])
+        repo.audit(session, "refresh_token_reused", actor=user["username"], at=now)
         return refusal
-    if user is None or not user["active"]:
+    if not user["active"] or _sessions_ended(user, row["created_at"].timestamp()):
         return refusal
     repo.revoke_refresh_tokens(session, now, token_id=row["id"])
     return _issue(session, user, now, settings)
 
 
 def revoke(session: Session, refresh_token: str, *, now: datetime) -> None:
-    row = repo.take_refresh_token(session, security.token_digest(refresh_token))
+    row, user = _take_refresh_token(session, refresh_token)
     if row is not None and row["revoked_at"] is None:
         repo.revoke_refresh_tokens(session, now, token_id=row["id"])
-        user = repo.get_user_by_id(session, row["user_id"])
         repo.audit(session, "token_revoked", actor=user["username"] if user else None, at=now)
+
+
+def _take_refresh_token(
+    session: Session, refresh_token: str
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """A refresh token's row and its user, both locked: the user first, as every account
+    change locks them (a refresh racing a password change would otherwise deadlock)."""
+    digest = security.token_digest(refresh_token)
+    owner = repo.refresh_token_owner(session, digest)
+    if owner is None:
+        return None, None
+    user = repo.get_user_by_id(session, owner, lock=True)
+    return repo.take_refresh_token(session, digest), user
+
+
+def _sessions_ended(user: dict[str, Any], issued: float) -> bool:
+    """Whether a password change, or a change of role or scope, ended a token issued then."""
+    ended = user["sessions_ended_at"]
+    return issued < user["password_changed_at"].timestamp() or (
+        ended is not None and issued < ended.timestamp()
+    )
 
 
 def actor_from_token(session: Session, token: str, *, now: datetime, settings: Settings) -> Actor:
     """The signed-in person, if the token is valid, unexpired and the account still stands."""
     claims = security.read_access_token(token, signing_key(settings), now)
     user = repo.get_user(session, str(claims["sub"])) if claims else None
-    if (
-        claims is None
-        or user is None
-        or not user["active"]
-        # A password change, and a change of role or scope, end the tokens issued before it.
-        or claims["iat"] < user["password_changed_at"].timestamp()
-        or (
-            user["sessions_ended_at"] is not None
-            and claims["iat"] < user["sessions_ended_at"].timestamp()
-        )
-    ):
+    if claims is None or user is None or not user["active"] or _sessions_ended(user, claims["iat"]):
         raise NotAuthenticated("sign in again: the access token is invalid or expired")
     return Actor(
         user_id=user["id"],
@@ -489,6 +496,7 @@ def _issue(session: Session, user: dict[str, Any], now: datetime, settings: Sett
         session,
         user["id"],
         security.token_digest(refresh_token),
+        now,
         now + timedelta(days=settings.refresh_token_days),
     )
     return Tokens(access, refresh_token, settings.access_token_minutes * 60)

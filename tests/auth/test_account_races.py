@@ -1,0 +1,120 @@
+"""Account changes racing each other on two connections: two administrators demoting each
+other (one stays), a refresh racing a password change (no deadlock, the old token ends)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import sessionmaker
+from tests.auth.conftest import PASSWORD
+from tests.conftest import _fresh_database
+
+from onegrid.auth import repository as repo
+from onegrid.auth import service
+from onegrid.cases.deadlines import TIME_ZONE
+from onegrid.db import engine as db_engine
+from onegrid.errors import Conflict, NotAuthenticated
+from onegrid.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def committed():
+    """A database of its own whose data is committed, so two connections both see it."""
+    engine = db_engine.make_engine(_fresh_database("onegrid_test_auth_race"))
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    yield factory
+    engine.dispose()
+
+
+def test_two_administrators_cannot_demote_each_other_at_once(committed):
+    now = datetime.now(TIME_ZONE)
+    with committed() as session, session.begin():
+        for name in ("admin-a", "admin-b"):
+            service.create_user(
+                session, username=name, password=PASSWORD, role="street_admin", by="t", now=now
+            )
+    first_counted = threading.Event()
+    outcome: dict[str, object] = {}
+
+    def a_demotes_b() -> None:
+        with committed() as session, session.begin():
+            service.change_user(session, "admin-b", {"role": "auditor"}, by="admin-a", now=now)
+            first_counted.set()
+            time.sleep(0.5)  # the other demotion counts while this one is not yet committed
+        outcome["a"] = "done"
+
+    def b_demotes_a() -> None:
+        first_counted.wait(10)
+        try:
+            with committed() as session, session.begin():
+                service.change_user(session, "admin-a", {"role": "auditor"}, by="admin-b", now=now)
+            outcome["b"] = "done"
+        except Conflict as exc:
+            outcome["b"] = exc
+
+    threads = [threading.Thread(target=a_demotes_b), threading.Thread(target=b_demotes_a)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert outcome["a"] == "done"
+    assert isinstance(outcome["b"], Conflict)
+    with committed() as session:
+        admins = session.execute(
+            sa.text("SELECT username FROM users WHERE role = 'street_admin' AND active")
+        ).scalars()
+        assert list(admins) == ["admin-a"]
+
+
+def test_a_refresh_racing_a_password_change_waits_for_it_and_is_refused(committed):
+    """The password change holds the user's row when the refresh comes: the refresh waits
+    (it takes the user's row before the token's, as the change does) and then finds its
+    token revoked. Taken the other way round the two transactions deadlock and one fails."""
+    now = datetime.now(TIME_ZONE)
+    settings = Settings(database_url="unused")
+    with committed() as session, session.begin():
+        service.create_user(
+            session, username="racer", password=PASSWORD, role="auditor", by="t", now=now
+        )
+        tokens = service.sign_in(
+            session, "racer", PASSWORD, now=now, client=None, settings=settings
+        )
+    assert isinstance(tokens, service.Tokens)
+    change_holds_user = threading.Event()
+    outcome: dict[str, object] = {}
+
+    def administrator_sets_password() -> None:
+        try:
+            with committed() as session, session.begin():
+                repo.get_user(session, "racer", lock=True)
+                change_holds_user.set()
+                time.sleep(0.5)  # the refresh arrives while the user's row is held
+                service.set_password(session, "racer", "a new password 42", by="t", now=now)
+            outcome["change"] = "done"
+        except Exception as exc:  # a deadlock would surface here or in the refresh
+            outcome["change"] = exc
+
+    def user_refreshes() -> None:
+        change_holds_user.wait(10)
+        try:
+            with committed() as session, session.begin():
+                outcome["refresh"] = service.refresh(
+                    session, tokens.refresh_token, now=now, settings=settings
+                )
+        except Exception as exc:
+            outcome["refresh"] = exc
+
+    threads = [
+        threading.Thread(target=administrator_sets_password),
+        threading.Thread(target=user_refreshes),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert outcome["change"] == "done"
+    assert isinstance(outcome["refresh"], NotAuthenticated), outcome["refresh"]
