@@ -3,6 +3,7 @@ and the security headers of pages and answers."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
@@ -11,17 +12,29 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Photos and files go to these paths only; every other body is a few hundred bytes.
 MULTIPART_OVERHEAD = 64 * 1024
+# A body that stops coming holds a connection and a worker's buffers: after this long
+# without a byte the client gets 408. A phone on a slow link still sends something every
+# few seconds.
+BODY_IDLE_TIMEOUT_S = 30.0
 UPLOAD_PATH = re.compile(r"^/api/(cases/\d+|reports/[^/]+)/attachments$")
 
 
 class BodySizeLimit:
-    """Counts a request body as the app reads it; past the limit the client gets 413 and the
-    app sees the client go away. Nothing is held here: an upload is spooled to disk by the
-    form parser, not kept in memory while no one has yet checked who sends it."""
+    """Counts a request body as the app reads it; past the limit the client gets 413, and a
+    body that stalls for `idle_timeout_s` gets 408; either way the app sees the client go
+    away. Nothing is held here: the upload routes read their file only once the sender has
+    been checked (api/uploads.py), and the form parser spools it to disk."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, upload_max_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        upload_max_bytes: int | None = None,
+        idle_timeout_s: float = BODY_IDLE_TIMEOUT_S,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.idle_timeout_s = idle_timeout_s
         # The multipart envelope (boundaries, part headers) comes on top of the file itself.
         self.upload_max_bytes = (upload_max_bytes or max_bytes) + MULTIPART_OVERHEAD
 
@@ -35,42 +48,57 @@ class BodySizeLimit:
             await self._refuse(send, limit)  # said up front: refused before a byte is read
             return
         received = 0
-        refused = False
+        body_done = refused = answered = False
 
         async def counted() -> Message:
-            nonlocal received, refused
-            message = await receive()
-            if message["type"] == "http.request" and not refused:
+            nonlocal received, body_done, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            if body_done:  # the app waits for a disconnect while it answers: no deadline
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.idle_timeout_s)
+            except TimeoutError:
+                refused = True
+                if not answered:
+                    await _answer(send, 408, f"no request body for {self.idle_timeout_s:g} s")
+                return {"type": "http.disconnect"}
+            if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                body_done = not message.get("more_body", False)
                 if received > limit:
                     refused = True
-                    await self._refuse(send, limit)
-            return {"type": "http.disconnect"} if refused else message
+                    if not answered:
+                        await self._refuse(send, limit)
+                    return {"type": "http.disconnect"}
+            return message
 
         async def unless_refused(message: Message) -> None:
-            if not refused:  # the 413 is the answer; what the app says after it is dropped
+            nonlocal answered
+            if not refused:  # the 413 or 408 is the answer; what the app says after is dropped
+                answered = True
                 await send(message)
 
         await self.app(scope, counted, unless_refused)
 
     async def _refuse(self, send: Send, limit: int) -> None:
-        payload: dict[str, Any] = {
-            "error": "InvalidInput",
-            "message": f"request body over {limit} bytes",
-            "field": "body",
+        await _answer(send, 413, f"request body over {limit} bytes")
+
+
+async def _answer(send: Send, status: int, message: str) -> None:
+    payload: dict[str, Any] = {"error": "InvalidInput", "message": message, "field": "body"}
+    data = json.dumps(payload).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(data)).encode()),
+            ],
         }
-        data = json.dumps(payload).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(data)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": data})
+    )
+    await send({"type": "http.response.body", "body": data})
 
 
 # The map page loads only its own scripts and styles (Leaflet sets inline styles on tiles and

@@ -10,13 +10,11 @@ from urllib.parse import quote
 from fastapi import (
     APIRouter,
     Depends,
-    File,
     Header,
     Path,
     Query,
     Request,
     Response,
-    UploadFile,
     status,
 )
 from fastapi.responses import FileResponse
@@ -37,6 +35,7 @@ from onegrid.api.deps import (
     signed_in,
     signed_in_as,
 )
+from onegrid.api.uploads import UPLOAD_BODY, read_upload
 from onegrid.auth.actor import Actor
 from onegrid.auth.scope import REPORTERS, STAFF, UPLOADERS, WHOLE_STREET, scope_of
 from onegrid.cases import service, workflow
@@ -207,27 +206,29 @@ def case_events(case_id: int, session: SessionDep, scope: ScopeDep) -> list[dict
     "/cases/{case_id}/attachments",
     response_model=AttachmentRead,
     status_code=status.HTTP_201_CREATED,
+    openapi_extra=UPLOAD_BODY,
 )
-def upload_attachment(
+async def upload_attachment(
     case_id: int,
-    file: Annotated[UploadFile, File(description="a photo (JPEG, PNG, WebP, HEIC) or a PDF")],
-    session: SessionDep,
+    request: Request,
     settings: SettingsDep,
     actor: Annotated[Actor, Depends(signed_in_as(UPLOADERS, "attach files to cases"))],
 ) -> dict:
-    """Attach a photo or file to an open case; name its id in a later action to put it on
-    the event."""
-    # Read from the spooled upload in this worker thread, like the database work below.
-    content = file.file.read(settings.max_upload_bytes + 1)
-    return service.add_attachment(
-        session,
-        case_id,
-        content=content,
-        filename=file.filename,
-        declared_type=file.content_type,
-        uploaded_by=actor.name,
-        settings=settings,
-        scope=scope_of(actor),
+    """Attach a photo or file (the multipart field 'file') to an open case; name its id in a
+    later action to put it on the event."""
+    upload = await read_upload(request, settings.max_upload_bytes)  # only once signed in
+    return await in_transaction(
+        request,
+        lambda session: service.add_attachment(
+            session,
+            case_id,
+            content=upload.content,
+            filename=upload.filename,
+            declared_type=upload.declared_type,
+            uploaded_by=actor.name,
+            settings=settings,
+            scope=scope_of(actor),
+        ),
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile, status
+from fastapi import APIRouter, Depends, Query, Request, status
 
 from onegrid.api.deps import (
     ActorDep,
@@ -20,6 +20,7 @@ from onegrid.api.deps import (
     SettingsDep,
     in_transaction,
 )
+from onegrid.api.uploads import UPLOAD_BODY, read_upload
 from onegrid.reports import service
 from onegrid.reports.schemas import (
     ReportAttachmentRead,
@@ -59,7 +60,8 @@ async def create_report(
     """Report a problem without an account (居民上报). The answer carries the follow token,
     shown this once: keep it to follow the case, add photos and rate the result. A signed-in
     resident's report is linked to their account as well; staff report with POST /api/cases."""
-    # Counted once the body is readable: a resident's typing mistakes do not use up reports.
+    # Counted once the body is well-formed: a form with a field missing does not use up a
+    # report; one refused for its content (outside the street) does, as it costs a lookup.
     await limit_new_reports(request)
     return await in_transaction(
         request,
@@ -95,22 +97,23 @@ def follow_report(token: str, session: SessionDep) -> dict:
     response_model=ReportAttachmentRead,
     status_code=status.HTTP_201_CREATED,
     dependencies=[Depends(limit_token_uses)],
+    openapi_extra=UPLOAD_BODY,
 )
-def add_report_photo(
-    token: str,
-    file: Annotated[UploadFile, File(description="a photo (JPEG, PNG, WebP, HEIC) or a PDF")],
-    session: SessionDep,
-    settings: SettingsDep,
-) -> dict:
-    """One more photo on an open report (at most 6)."""
-    content = file.file.read(settings.max_upload_bytes + 1)
-    return service.add_photo(
-        session,
-        token,
-        content=content,
-        filename=file.filename,
-        declared_type=file.content_type,
-        settings=settings,
+async def add_report_photo(token: str, request: Request, settings: SettingsDep) -> dict:
+    """One more photo on an open report (at most 6), sent as the multipart field 'file'."""
+    # An unknown token, a finished or full report is refused before the photo is read.
+    await in_transaction(request, lambda session: service.photo_slot(session, token))
+    upload = await read_upload(request, settings.max_upload_bytes)
+    return await in_transaction(
+        request,
+        lambda session: service.add_photo(
+            session,
+            token,
+            content=upload.content,
+            filename=upload.filename,
+            declared_type=upload.declared_type,
+            settings=settings,
+        ),
     )
 
 

@@ -136,6 +136,22 @@ def _public_view(session: Session, case: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+def photo_slot(session: Session, token: str, *, lock: bool = False) -> tuple[dict[str, Any], int]:
+    """The report a photo may still go on, and how many it has; refused when the token is
+    unknown, the report finished or full. Asked before the photo is read, and again (with
+    the report locked) when it is stored."""
+    case = _followed(session, token, lock=lock)
+    if case["status"] in workflow.FINISHED:
+        raise TransitionNotAllowed(
+            f"the report is {workflow.STATUS_NAMES[case['status']]}: photos go on open reports",
+            field="file",
+        )
+    photos = cases_repo.count_attachments(session, case["id"], TOKEN_HOLDER.name)
+    if photos >= MAX_ATTACHMENTS:
+        raise Conflict(f"a report takes at most {MAX_ATTACHMENTS} photos", field="file")
+    return case, photos
+
+
 def add_photo(
     session: Session,
     token: str,
@@ -146,15 +162,7 @@ def add_photo(
     settings: Settings,
 ) -> dict[str, Any]:
     """One more photo on an open report, checked like every upload (cases/attachments.py)."""
-    case = _followed(session, token, lock=True)
-    if case["status"] in workflow.FINISHED:
-        raise TransitionNotAllowed(
-            f"the report is {workflow.STATUS_NAMES[case['status']]}: photos go on open reports",
-            field="file",
-        )
-    photos = cases_repo.count_attachments(session, case["id"], TOKEN_HOLDER.name)
-    if photos >= MAX_ATTACHMENTS:
-        raise Conflict(f"a report takes at most {MAX_ATTACHMENTS} photos", field="file")
+    case, photos = photo_slot(session, token, lock=True)
     stored = cases_service.add_attachment(
         session,
         case["id"],
