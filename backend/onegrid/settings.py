@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     refresh_token_days: Annotated[int, Field(ge=1, le=365)] = 14
     max_failed_logins: Annotated[int, Field(ge=1, le=100)] = 5
     lockout_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 15
+    # Password checks (argon2id, 64 MiB each) run this many at a time; the rest wait their
+    # turn without a thread or a database connection, so a burst of sign-ins cannot take
+    # the server's memory.
+    password_checks_at_once: Annotated[int, Field(ge=1, le=64)] = 2
     # Map page
     tile_url: str | None = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     tile_attribution: str = "© OpenStreetMap contributors"

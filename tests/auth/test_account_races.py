@@ -1,5 +1,6 @@
 """Account changes racing each other on two connections: two administrators demoting each
-other (one stays), a refresh racing a password change (no deadlock, the old token ends)."""
+other (one stays), a refresh racing a password change (no deadlock, the old token ends);
+a burst of sign-ins checks passwords a few at a time."""
 
 from __future__ import annotations
 
@@ -22,9 +23,14 @@ from onegrid.settings import Settings
 
 
 @pytest.fixture(scope="module")
-def committed():
+def committed_url():
     """A database of its own whose data is committed, so two connections both see it."""
-    engine = db_engine.make_engine(_fresh_database("onegrid_test_auth_race"))
+    return _fresh_database("onegrid_test_auth_race")
+
+
+@pytest.fixture(scope="module")
+def committed(committed_url):
+    engine = db_engine.make_engine(committed_url)
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     yield factory
     engine.dispose()
@@ -118,3 +124,46 @@ def test_a_refresh_racing_a_password_change_waits_for_it_and_is_refused(committe
         t.join(20)
     assert outcome["change"] == "done"
     assert isinstance(outcome["refresh"], NotAuthenticated), outcome["refresh"]
+
+
+def test_a_burst_of_sign_ins_checks_passwords_a_few_at_a_time(committed_url, monkeypatch):
+    """Each check takes 64 MiB (argon2id): thirty at once took 1.8 GB."""
+    from fastapi.testclient import TestClient
+
+    from onegrid.auth import security
+    from onegrid.main import create_app
+
+    running, most = 0, 0
+    count = threading.Lock()
+    real_verify = security.verify_password
+
+    def counted_verify(password_hash: str, password: str) -> bool:
+        nonlocal running, most
+        with count:
+            running += 1
+            most = max(most, running)
+        try:
+            time.sleep(0.1)
+            return real_verify(password_hash, password)
+        finally:
+            with count:
+                running -= 1
+
+    monkeypatch.setattr(security, "verify_password", counted_verify)
+    settings = Settings(database_url=committed_url, tile_url=None, sign_ins_per_minute=1000)
+    app = create_app(settings)
+    with TestClient(app) as client:
+        answers: list[int] = []
+
+        def try_sign_in(i: int) -> None:
+            form = {"username": f"nobody-{i}", "password": "not the password"}
+            answers.append(client.post("/api/auth/token", data=form).status_code)
+
+        threads = [threading.Thread(target=try_sign_in, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    app.state.engine.dispose()
+    assert answers == [401] * 8
+    assert most == settings.password_checks_at_once == 2

@@ -173,6 +173,8 @@ def test_unknown_or_null_fields_are_refused(client, street):
     assert r.status_code == 422
     r = client.patch("/api/users/zhao", json={"role": None})
     assert r.status_code == 422 and r.json()["field"] == "role"
+    r = client.patch("/api/users/zhao", json={"active": "no"})  # not read as a yes
+    assert r.status_code == 422 and r.json()["field"] == "active"
 
 
 def test_a_role_change_ends_the_user_s_tokens(client, street, clock):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Annotated, TypeVar
 
+import anyio.to_thread
 from fastapi import Depends, Header, Query, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -22,19 +23,32 @@ from onegrid.settings import Settings
 T = TypeVar("T")
 
 
-async def in_transaction(request: Request, work: Callable[[Session], T]) -> T:
+async def in_transaction(
+    request: Request, work: Callable[[Session], T], *, checks_password: bool = False
+) -> T:
     """Run `work(session)` in one transaction on one worker thread, committed before return.
 
     For the hottest routes (a session dependency plus a plain endpoint cost three hops to a
     worker thread per request: open, handle, commit; this is one), and where the answer is
-    decided after the commit (a failed sign-in is counted, then refused).
+    decided after the commit (a failed sign-in is counted, then refused). Work that
+    `checks_password` waits for one of the few password-check places first.
     """
 
     def run() -> T:
         with request.app.state.session_factory() as session, session.begin():
             return work(session)
 
+    if checks_password:
+        return await anyio.to_thread.run_sync(run, limiter=_password_checks(request))
     return await run_in_threadpool(run)
+
+
+def _password_checks(request: Request) -> anyio.CapacityLimiter:
+    """The app's password-check places, made in the running event loop on first use."""
+    state = request.app.state
+    if getattr(state, "password_checks", None) is None:
+        state.password_checks = anyio.CapacityLimiter(state.settings.password_checks_at_once)
+    return state.password_checks
 
 
 def get_session(request: Request) -> Iterator[Session]:

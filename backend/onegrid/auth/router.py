@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from onegrid.api.deps import ActorDep, ClockDep, SessionDep, SettingsDep, in_transaction
 from onegrid.auth import service
@@ -55,7 +55,7 @@ class UserUpdate(BaseModel):
     unit_code: Code = None
     grid_code: Code = None
     display_name: DisplayName = None
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
 class PasswordSet(BaseModel):
@@ -91,6 +91,7 @@ async def sign_in(
         lambda session: service.sign_in(
             session, form.username, form.password, now=now, client=client, settings=settings
         ),
+        checks_password=True,
     )
     if isinstance(result, NotAuthenticated):
         raise result  # after the commit: the failed attempt counts towards the lock-out
@@ -157,6 +158,7 @@ async def change_own_password(
             client=client,
             settings=settings,
         ),
+        checks_password=True,
     )
     if isinstance(result, InvalidInput):
         raise result  # after the commit: the wrong guess counts towards the lock-out
