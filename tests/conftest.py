@@ -126,6 +126,13 @@ LIVE_ACCOUNTS = {
         "role": "grid_worker",
         "display_name": "测试网格员",
     },
+    # A resident: the map is not theirs, and the sign-in screen says so.
+    "resident": {
+        "username": "test-resident",
+        "password": "resident-pass-2026",
+        "role": "resident",
+        "display_name": "测试居民",
+    },
 }
 
 
@@ -162,7 +169,8 @@ def demo_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def live_accounts(demo_database_url: str) -> dict[str, dict[str, str]]:
-    """The demo street's test accounts ("office": street_admin, "worker": grid_worker), each
+    """The demo street's test accounts ("office": street_admin, "worker": grid_worker,
+    "resident"), each
     {username, password, role, display_name}, for signing in to `live_server_url`."""
     return LIVE_ACCOUNTS
 

@@ -10,7 +10,7 @@ import { createDetailsPanel } from './panels/details.js';
 import { createLegend } from './panels/legend.js';
 import { createLookup } from './panels/lookup.js';
 import { createStatusLine } from './panels/status.js';
-import { createSignIn } from './panels/signin.js';
+import { createSignIn, mayUseMap, RESIDENT_NOTE } from './panels/signin.js';
 import { createAccount } from './panels/account.js';
 
 const L = window.L;
@@ -215,6 +215,10 @@ async function boot() {
     me = await resumeSession();
   } catch (error) {
     me = await signIn.ask(`无法确认登录状态：${error.message}`);
+  }
+  if (me && !mayUseMap(me)) {
+    await api.signOut();
+    me = await signIn.ask(RESIDENT_NOTE);
   }
   me ??= await signIn.ask();
   account.show(me);

@@ -508,6 +508,23 @@ def test_a_wrong_password_shows_the_servers_message_and_loads_no_data(
     assert [p for p in problems if "401" not in p] == []
 
 
+def test_a_resident_is_told_the_map_is_not_theirs_and_keeps_no_session(
+    page: Page, base_url_: str, live_accounts: dict, problems: list[str]
+):
+    _keep_off_the_network(page, base_url_)
+    requests = _data_requests(page)
+    page.goto(base_url_ + "/")
+    with page.expect_response("**/api/auth/revoke") as revoked:
+        _sign_in(page, live_accounts["resident"])
+    assert revoked.value.status == 204
+    expect(page.locator(".og-signin-message")).to_contain_text("居民账号不能使用网格工作地图")
+    expect(page.locator(SIGN_IN + " form")).to_be_visible()
+    expect(page.locator("#account")).to_be_hidden()
+    assert _stored(page, ACCESS_KEY) is None and _stored(page, REFRESH_KEY) is None
+    assert requests == []
+    assert problems == []
+
+
 def test_signing_in_shows_who_and_loads_the_map_with_the_bearer_token(
     page: Page, base_url_: str, office: dict, problems: list[str]
 ):

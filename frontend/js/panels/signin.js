@@ -1,5 +1,14 @@
 // The sign-in screen: shown before the map loads anything, and again when the session ends.
-import { signIn, getMe } from '../api.js';
+import { signIn, signOut, getMe } from '../api.js';
+
+// The map is the staff's view: the server gives a resident's token nothing on it (403).
+export const RESIDENT_NOTE =
+  '居民账号不能使用网格工作地图。请通过街道公布的渠道上报问题，并凭上报时得到的跟踪码查看办理进度。';
+
+/** Whether this account may use the map (GET /api/auth/me's answer). */
+export function mayUseMap(me) {
+  return Boolean(me) && me.role !== 'resident';
+}
 
 /**
  * el: the #sign-in section of index.html, holding the form.
@@ -41,6 +50,11 @@ export function createSignIn(el) {
       await signIn(form.elements.username.value.trim(), form.elements.password.value);
       const me = await getMe();
       form.elements.password.value = '';
+      if (!mayUseMap(me)) {
+        await signOut(); // no session kept that the map cannot use
+        say(RESIDENT_NOTE);
+        return;
+      }
       say('');
       el.hidden = true;
       const { resolve } = pending;
