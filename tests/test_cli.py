@@ -59,6 +59,14 @@ def count(url: str, table: str) -> int:
     return n or 0
 
 
+def audit_actions(url: str) -> list[str]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        actions = list(conn.scalars(sa.text("SELECT action FROM audit_log ORDER BY id")))
+    engine.dispose()
+    return actions
+
+
 def test_import_is_a_dry_run_until_commit(run, cli_database, tmp_path):
     path = write_grid_file(tmp_path / "g.geojson", geo_fault("B01")["input"]["grids"])
     dry = run("import", "grids", str(path), "--level", "third")
@@ -206,7 +214,7 @@ def test_seed_loads_the_packaged_taxonomy_and_refuses_a_broken_file(run, cli_dat
     assert "handle_limit" in result.output and "D99" in result.output
 
 
-def test_users_are_created_listed_given_a_password_and_disabled(run, cli_database):
+def test_users_are_created_listed_given_a_password_disabled_and_enabled(run, cli_database):
     assert run("seed").exit_code == 0
     result = run(
         "users",
@@ -237,6 +245,9 @@ def test_users_are_created_listed_given_a_password_and_disabled(run, cli_databas
     assert run("users", "disable", "liqiang").exit_code == 0
     assert "disabled" in run("users", "list").output
     assert run("users", "disable", "nobody").exit_code == 2
+    assert run("users", "enable", "liqiang").exit_code == 0
+    assert "disabled" not in run("users", "list").output
+    assert "user_enabled" in audit_actions(cli_database)
 
 
 def test_users_list_says_when_an_account_is_locked_out(run, cli_database):

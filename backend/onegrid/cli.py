@@ -15,7 +15,7 @@ import psycopg
 import sqlalchemy as sa
 import typer
 
-from onegrid.auth.actor import Actor
+from onegrid.auth.actor import ROLES, Actor
 from onegrid.auth.scope import EVERYTHING
 from onegrid.db import engine as db_engine
 from onegrid.db.embedded import port_is_free
@@ -451,7 +451,7 @@ def _account_work(work) -> None:
 @users_app.command("create")
 def users_create(
     username: str = typer.Argument(..., help="lower-case letters, digits, . _ -"),
-    role: str = typer.Option(..., "--role", help="street_admin, grid_worker, ... (see README)"),
+    role: str = typer.Option(..., "--role", help="one of: " + ", ".join(ROLES)),
     name: str | None = typer.Option(None, "--name", help="display name, e.g. 王芳"),
     unit: str | None = typer.Option(None, "--unit", help="unit code (GET /api/units)"),
     grid: str | None = typer.Option(None, "--grid", help="the grid whose subtree is theirs"),
@@ -508,6 +508,24 @@ def users_disable(username: str = typer.Argument(...)) -> None:
         )
     )
     typer.echo(f"disabled {username}")
+
+
+@users_app.command("enable")
+def users_enable(username: str = typer.Argument(...)) -> None:
+    """Enable a disabled account again (its grid or unit must still exist)."""
+    from onegrid.auth import service as auth_service
+
+    _account_work(
+        lambda session: auth_service.change_user(
+            session,
+            username,
+            {"active": True},
+            by=_cli_actor(),
+            now=_now(),
+            client=_cli_client(),
+        )
+    )
+    typer.echo(f"enabled {username}")
 
 
 @users_app.command("set-password")

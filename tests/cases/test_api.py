@@ -81,6 +81,7 @@ def test_post_answers_201_with_the_assignment_and_lists_it(client, abcd):
         ({"lon": 116.4, "lat": 39.9, "crs": "mars"}, "crs"),
         ({"lon": 116.4, "lat": 39.9, "reported_at": "yesterday"}, "reported_at"),
         ({"lon": 116.4, "lat": 39.9, "reported_at": "2026-12-03T09:00:00"}, "reported_at"),
+        ({"lon": 116.4, "lat": 39.9, "descripton": "misspelt"}, "descripton"),
     ],
 )
 def test_bad_reports_are_422_naming_the_field_and_store_nothing(client, session, body, field):

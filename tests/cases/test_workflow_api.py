@@ -531,3 +531,14 @@ def test_a_category_named_exactly_like_a_type_gets_its_code_and_limits(client, s
     body = {"lon": IN_WEST[0], "lat": IN_WEST[1], "external_id": "E-1", "description": "x"}
     r = client.post("/api/cases", json=body, headers=bearer(client, WORKER))
     assert r.status_code == 403 and r.json()["field"] == "external_id"
+
+
+def test_a_misspelt_field_of_an_action_is_refused_not_lost(client, street):
+    case = report(client)
+    r = client.post(
+        f"/api/cases/{case['id']}/actions/screen",
+        json={"version": case["version"], "nots": "the note, misspelt"},
+        headers=bearer(client, community_of(case)),
+    )
+    assert r.status_code == 422 and r.json()["field"] == "nots"
+    assert client.get(f"/api/cases/{case['id']}").json()["version"] == case["version"]

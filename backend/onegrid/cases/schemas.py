@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, Strict, StrictBool, StrictInt
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictBool,
+    StrictInt,
+)
 
 
 def _storable(text: str) -> str:
@@ -26,6 +35,8 @@ Number = Annotated[float, Strict()]  # a JSON number: not true/false, not "5"
 class CaseCreate(BaseModel):
     """A new report. Coordinates are in `crs` (default wgs84, what `wx.getLocation` returns
     unless asked for gcj02); GCJ-02 and BD-09 are converted to WGS 84 here, at the edge."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not lost
 
     lon: Number = Field(allow_inf_nan=False, description="longitude (x) in `crs`")
     lat: Number = Field(allow_inf_nan=False, description="latitude (y) in `crs`")
@@ -121,6 +132,8 @@ class CaseRead(BaseModel):
 class CaseTransition(BaseModel):
     """One workflow move. `version` is the case version the actor saw (optimistic locking);
     the other fields are what the action needs (GET /api/workflow lists them)."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not lost
 
     version: StrictInt = Field(ge=1)
     note: Text | None = Field(None, max_length=5000)
