@@ -7,8 +7,11 @@ import sqlalchemy as sa
 
 from onegrid.auth.models import AuditEntry, RefreshToken, User
 from onegrid.cases.models import Attachment, Case, CaseCategory, CaseEvent, IdempotencyKey
+from onegrid.duties.models import GridStaff, ResponsibilityAssignment, ResponsibilityItem, UnitGrid
+from onegrid.enterprises.models import EnterpriseVisit, VisitProblem
 from onegrid.grids.models import Grid
 from onegrid.places.models import Place
+from onegrid.redproperty.models import CourtyardClaim
 from onegrid.units.models import Unit
 
 
@@ -17,6 +20,8 @@ from onegrid.units.models import Unit
     [
         *(Grid, Case, Place, CaseEvent, Attachment, IdempotencyKey, CaseCategory, Unit),
         *(User, RefreshToken, AuditEntry),
+        *(CourtyardClaim, EnterpriseVisit, VisitProblem),
+        *(ResponsibilityItem, ResponsibilityAssignment, GridStaff, UnitGrid),
     ],
 )
 def test_model_columns_are_the_migrated_columns(session, model):

@@ -7,7 +7,8 @@ outside it answers as if it did not exist (404), so its existence is not reveale
 - the street office and auditors see the whole street;
 - community staff, grid leaders and grid workers see the subtree of their grid (a community
   is a second-level grid);
-- a department or a property company sees the cases dispatched to it;
+- a department or a property company sees the cases dispatched to it, and the places it
+  manages or keeps in touch with;
 - residents see their own reports; a GIS editor works on boundaries, not on cases;
 - everyone sees the cases they reported themselves (but moves them only where their
   territory or unit is); a follow token shows its one case.
@@ -109,3 +110,37 @@ def grid_condition(scope: Scope, alias: str = "g") -> tuple[str, dict[str, Any]]
     if scope.grid_code:
         return f"{alias}.code IN {SUBTREE_CODES}", {"scope_grid": scope.grid_code}
     return "TRUE", {}
+
+
+# Who sees the places registry (buildings, courtyards, merchants, enterprises, sites, units):
+# the street's staff, each in their scope; the GIS editor keeps the street's spatial data.
+PLACE_READERS = WHOLE_STREET | TERRITORY | UNITS | {"gis_editor"}
+
+
+def place_scope(actor: Actor) -> Scope:
+    """The places a person sees: as their cases (scope_of), but the GIS editor, who imports
+    and corrects the street's spatial data, sees all of them."""
+    return EVERYTHING if actor.role == "gis_editor" else scope_of(actor)
+
+
+def place_condition(scope: Scope, alias: str = "p") -> tuple[str, dict[str, Any]]:
+    """An SQL condition on the places table: the whole street; a place assigned to a grid of
+    the subtree; a place a unit manages (a courtyard of its property company) or keeps in
+    touch with (contact_unit_code). Reporter and follow-token scopes see no places."""
+    if scope.whole_street:
+        return "TRUE", {}
+    params: dict[str, Any] = {}
+    seen = []
+    if scope.grid_code:
+        seen.append(
+            f"ARRAY[{alias}.street_grid_id, {alias}.second_grid_id, {alias}.third_grid_id,"
+            f" {alias}.micro_grid_id, {alias}.dedicated_grid_id]"
+            f" && ARRAY(SELECT id FROM grids WHERE code IN {SUBTREE_CODES})"
+        )
+        params["scope_grid"] = scope.grid_code
+    if scope.unit_code:
+        seen.append(
+            f"({alias}.manager_unit_code = :scope_unit OR {alias}.contact_unit_code = :scope_unit)"
+        )
+        params["scope_unit"] = scope.unit_code
+    return ("(" + " OR ".join(seen) + ")" if seen else "FALSE"), params
