@@ -229,7 +229,7 @@ def import_grids_cmd(
         )
         if commit:
             written = service.write_grids(
-                session, level, get_settings().on_boundary_m, progress=_progress
+                session, level, get_settings().on_boundary_m, progress=_progress, report=report
             )
             # Boundaries decide who sees what: record who changed them. In the import's own
             # transaction, so an import that is rolled back leaves no entry either.

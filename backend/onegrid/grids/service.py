@@ -16,6 +16,7 @@ from onegrid.grids import repository as repo
 from onegrid.ingest import readers
 from onegrid.ingest.fields import read_with_default_name
 from onegrid.ingest.report import ImportReport
+from onegrid.places import service as places_service
 from onegrid.units import repository as units_repo
 
 Progress = Callable[[str], None]
@@ -168,14 +169,27 @@ def _hierarchy_problems(
 
 
 def write_grids(
-    session: Session, level: str, boundary_m: float = 5.0, progress: Progress = lambda _: None
+    session: Session,
+    level: str,
+    boundary_m: float = 5.0,
+    progress: Progress = lambda _: None,
+    report: ImportReport | None = None,
 ) -> int:
-    """Write what import_grids staged and rebuild the lookup structures (same transaction)."""
+    """Write what import_grids staged and rebuild the lookup structures (same transaction).
+
+    Every place is then assigned again under the new boundaries, in the same transaction;
+    the `report` (when given) says how many places moved to another grid, and which."""
     written = repo.write_staged_grids(session, level)
     progress("Rebuilding the lookup pieces and boundary bands")
     repo.refresh_lookup(session, boundary_m)
     # Communities, the street and dedicated grids' units are where cases can be dispatched.
     units_repo.sync_territory_units(session)
+    # Places follow the boundaries (cases keep the version they were assigned under).
+    progress("Re-assigning places to the new boundaries")
+    counts, moves = places_service.reassign_places(session)
+    if report is not None:
+        report.summary.update(counts)
+        report.warnings.extend(moves)
     return written
 
 
