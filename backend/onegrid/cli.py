@@ -291,6 +291,31 @@ def import_places_cmd(
     )
 
 
+# --- places from an OpenStreetMap extract (issue 5) --------------------------------------------
+
+
+@import_app.command("osm")
+def import_osm_cmd(
+    directory: Path = typer.Argument(..., exists=True, file_okay=False),
+    commit: bool = CommitOpt,
+    skip_rejected: bool = SkipOpt,
+    report_file: Path | None = ReportOpt,
+) -> None:
+    """Import an OpenStreetMap extract (buildings.geojson, pois.geojson, landuse.geojson) as
+    buildings, merchants, enterprises, resident units and courtyards (see places/osm.py)."""
+    from onegrid.places import service
+
+    settings = get_settings()
+    _run_import(
+        lambda session: service.import_osm(
+            session, directory, boundary_m=settings.on_boundary_m, progress=_progress
+        ),
+        commit,
+        report_file,
+        skip_rejected,
+    )
+
+
 @import_app.command("cases")
 def import_cases_cmd(
     file: Path = typer.Argument(..., exists=True, dir_okay=False),

@@ -39,6 +39,7 @@ from onegrid.grids import repository as grids_repo
 from onegrid.ingest import readers
 from onegrid.ingest.fields import read_with_default_name
 from onegrid.ingest.report import ImportReport
+from onegrid.places import osm
 from onegrid.places import repository as repo
 from onegrid.places.models import MANAGEMENT_STATUSES, PLACE_KINDS
 
@@ -633,3 +634,47 @@ def reassign_places(session: Session) -> tuple[dict[str, int], list[str]]:
     if len(moved) > MOVES_LISTED:
         lines.append(f"... and {len(moved) - MOVES_LISTED} more places moved")
     return {"places re-assigned": len(rows), "places moved to another grid": len(moved)}, lines
+
+
+# --- an OpenStreetMap extract ----------------------------------------------------------------
+
+KIND_PLURALS = {
+    "building": "buildings",
+    "courtyard": "courtyards",
+    "merchant": "merchants",
+    "enterprise": "enterprises",
+    "site": "sites",
+    "resident_unit": "resident units",
+}
+
+
+def import_osm(
+    session: Session,
+    directory: Path,
+    *,
+    boundary_m: float = 5.0,
+    progress: Progress = lambda _: None,
+) -> ImportReport:
+    """Upsert the places of an OSM extract (places/osm.py says which features are places of
+    which kind) and assign each to its grids, in the caller's transaction."""
+    progress(f"Reading the OpenStreetMap extract in {directory}")
+    extract = osm.read_extract(directory)
+    report = ImportReport(kind="places:osm", source=str(directory), crs="wgs84", read=extract.read)
+    report.rejected.extend(extract.rejected)
+    report.warnings.extend(extract.warnings)
+    grids_repo.ensure_bands(session, boundary_m)
+    for kind, rows in extract.rows.items():
+        updated = len(repo.existing_codes(session, kind, [r["code"] for r in rows]))
+        progress(f"storing {len(rows)} {KIND_PLURALS[kind]} and assigning them to grids")
+        repo.upsert_places(session, kind, rows)
+        stored = repo.assign_places(session, kind)
+        report.accepted += len(rows)
+        report.summary[KIND_PLURALS[kind]] = (
+            f"{len(rows)} ({len(rows) - updated} new, {updated} updated);"
+            f" {stored['outside_coverage']} of all {stored['places']} outside every grid,"
+            f" {stored['on_boundary']} on a boundary"
+        )
+    report.summary["not places (skipped)"] = sum(extract.not_places.values())
+    for what, n in extract.not_places.most_common():
+        report.summary[f"  {what}"] = n
+    return report
