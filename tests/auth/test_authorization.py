@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -103,6 +103,7 @@ class World:
     photos: dict[str, int]  # case name -> attachment id
     external: dict[str, str]  # name -> external id
     follow_token: str
+    places: dict[str, int] = field(default_factory=dict)  # issue 5: name -> place id
 
     def as_(self, role: str) -> dict[str, str]:
         return bearer(self.client, AS[role])
@@ -136,6 +137,7 @@ def world(engine, tmp_path_factory, database_url) -> Iterator[World]:
             session.commit()
         with TestClient(app) as client:
             world = _populate(client)
+            world.places = _populate_places(client)  # issue 5: the places registry
             yield world
         app.state.engine.dispose()
         outer.rollback()
@@ -514,6 +516,134 @@ RULES: dict[tuple[str, str], Callable[[World, str], None]] = {
     ("GET", "/api/config"): public("GET", "/api/config"),
     ("GET", "/api/health"): public("GET", "/api/health"),
 }
+# --- issue 5: the places registry --------------------------------------------------------------
+# A building in C1-01, a merchant in C2-01 kept in touch with by department D01, and the
+# courtyard Y1 (C2-01) whose red-property company is P01.
+ALL_PLACES = {"west_building", "east_merchant", "courtyard"}
+SEES_PLACES = {
+    "street_admin": ALL_PLACES,
+    "street_dispatcher": ALL_PLACES,
+    "auditor": ALL_PLACES,
+    "gis_editor": ALL_PLACES,
+    "community_staff": {"west_building"},
+    "grid_leader": {"west_building"},
+    "grid_worker": {"west_building"},
+    "department_handler": {"east_merchant"},
+    "property_staff": {"courtyard"},
+    "resident": set(),
+}
+PLACE_EDITORS = {"street_admin", "gis_editor"} | TERRITORY
+WEST_SQUARE = [[113.604, 34.766], [113.605, 34.766], [113.605, 34.767], [113.604, 34.767]]
+
+
+def _populate_places(client: TestClient) -> dict[str, int]:
+    from onegrid.places import repository as places_repo
+
+    office = bearer(client, AS["street_admin"])
+    building = {
+        "kind": "building",
+        "code": "AZ-B1",
+        "name": "西区1号楼",
+        "geometry": {"type": "Polygon", "coordinates": [[*WEST_SQUARE, WEST_SQUARE[0]]]},
+    }
+    merchant = {
+        "kind": "merchant",
+        "code": "AZ-M1",
+        "name": "东区烩面馆",
+        "contact_unit_code": "D01",
+        "geometry": {"type": "Point", "coordinates": [113.616, 34.765]},
+    }
+    ids = {}
+    for name, body in (("west_building", building), ("east_merchant", merchant)):
+        r = client.post("/api/places", json=body, headers=office)
+        assert r.status_code == 201, r.text
+        ids[name] = r.json()["id"]
+    with client.app.state.session_factory() as session, session.begin():
+        ids["courtyard"] = session.scalar(sa.text("SELECT id FROM places WHERE code = 'Y1'"))
+        session.execute(places_repo.ASSIGN_ONE, {"id": ids["courtyard"]})
+    return ids
+
+
+def place_list(w: World, role: str) -> None:
+    r = w.client.get("/api/places", headers=w.as_(role))
+    if role == "resident":
+        assert r.status_code == 403, r.text
+        return
+    assert r.status_code == 200, (role, r.text)
+    assert {f["id"] for f in r.json()["features"]} == {w.places[n] for n in SEES_PLACES[role]}
+    r = w.client.get("/api/places", params={"grid": "C2", "q": "区"}, headers=w.as_(role))
+    if role in TERRITORY:
+        assert r.status_code == 404, (role, r.text)  # C2 is not theirs: not even a filter
+    else:
+        east = {w.places["east_merchant"], w.places["courtyard"]}
+        seen = {w.places[n] for n in SEES_PLACES[role]}
+        assert {f["id"] for f in r.json()["features"]} == seen & east, role
+
+
+def place_object(w: World, role: str) -> None:
+    for name, place_id in w.places.items():
+        r = w.client.get(f"/api/places/{place_id}", headers=w.as_(role))
+        expected = 403 if role == "resident" else 200 if name in SEES_PLACES[role] else 404
+        assert r.status_code == expected, (role, name, r.text)
+
+
+def place_export(w: World, role: str) -> None:
+    for fmt in ("csv", "geojson"):
+        r = w.client.get("/api/places/export", params={"format": fmt}, headers=w.as_(role))
+        if role == "resident":
+            assert r.status_code == 403, (role, r.text)
+            continue
+        assert r.status_code == 200, (role, r.text)
+        if fmt == "csv":
+            rows = csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")))
+            exported = {int(row["id"]) for row in rows}
+        else:
+            exported = {f["id"] for f in r.json()["features"]}
+        assert exported == {w.places[n] for n in SEES_PLACES[role]}, (role, fmt)
+    if role != "resident":
+        logged = w.client.get(
+            "/api/audit", params={"action": "places_exported"}, headers=w.as_("street_admin")
+        ).json()
+        assert any(e["actor"] == AS[role].name for e in logged), role
+
+
+def place_create(w: World, role: str) -> None:
+    for where, at in (("west", [113.607, 34.771]), ("east", [113.617, 34.771])):
+        body = {
+            "kind": "merchant",
+            "name": "新店",
+            "geometry": {"type": "Point", "coordinates": at},
+        }
+        r = w.client.post("/api/places", json=body, headers=w.as_(role))
+        if role not in PLACE_EDITORS:
+            expected = 403
+        elif role in TERRITORY:
+            expected = 201 if where == "west" else 403  # only inside their own grid
+        else:
+            expected = 201
+        assert r.status_code == expected, (role, where, r.text)
+
+
+def place_edit(w: World, role: str) -> None:
+    for name, place_id in w.places.items():
+        r = w.client.patch(f"/api/places/{place_id}", json={"name": "改名"}, headers=w.as_(role))
+        if role not in PLACE_EDITORS:
+            expected = 403
+        else:
+            expected = 200 if name in SEES_PLACES[role] else 404
+        assert r.status_code == expected, (role, name, r.text)
+
+
+RULES |= {
+    ("GET", "/api/places"): place_list,
+    ("GET", "/api/places/{place_id}"): place_object,
+    ("GET", "/api/places/export"): place_export,
+    ("POST", "/api/places"): place_create,
+    ("PATCH", "/api/places/{place_id}"): place_edit,
+}
+# --- end of issue 5: the places registry -------------------------------------------------------
+
+
 # Answer without a token (everything else answers 401).
 OPEN_ROUTES = {
     ("POST", "/api/auth/token"),
@@ -559,6 +689,7 @@ def test_without_a_token_only_open_routes_answer(each, route):
         code="C1",
         username="z-worker",
         token=each.follow_token,
+        place_id=each.places["west_building"],
     )
     r = each.client.request(method, filled)
     if route in OPEN_ROUTES:
