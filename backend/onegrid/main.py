@@ -26,6 +26,7 @@ from onegrid.db.engine import make_engine, resolve_database_url, session_factory
 from onegrid.errors import OneGridError, TooManyRequests, http_status_for
 from onegrid.grids import repository as grids_repo
 from onegrid.grids.router import router as grids_router
+from onegrid.redproperty.router import router as redproperty_router
 from onegrid.reports.router import router as reports_router
 from onegrid.settings import Settings, get_settings
 from onegrid.stats.router import router as stats_router
@@ -150,6 +151,8 @@ def create_app(
     app.include_router(auth_router)
     app.include_router(stats_router)
     app.include_router(reports_router)
+    # Red property (红色物业) and enterprise service (万人助万企).
+    app.include_router(redproperty_router)
 
     @app.get("/api/config", tags=["map"])
     def map_config() -> dict:
