@@ -23,6 +23,7 @@ from onegrid.auth.router import router as auth_router
 from onegrid.cases.deadlines import TIME_ZONE, WorkCalendar
 from onegrid.cases.router import router as cases_router
 from onegrid.db.engine import make_engine, resolve_database_url, session_factory
+from onegrid.enterprises.router import router as enterprises_router
 from onegrid.errors import OneGridError, TooManyRequests, http_status_for
 from onegrid.grids import repository as grids_repo
 from onegrid.grids.router import router as grids_router
@@ -153,6 +154,7 @@ def create_app(
     app.include_router(reports_router)
     # Red property (红色物业) and enterprise service (万人助万企).
     app.include_router(redproperty_router)
+    app.include_router(enterprises_router)
 
     @app.get("/api/config", tags=["map"])
     def map_config() -> dict:
