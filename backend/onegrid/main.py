@@ -23,10 +23,12 @@ from onegrid.auth.router import router as auth_router
 from onegrid.cases.deadlines import TIME_ZONE, WorkCalendar
 from onegrid.cases.router import router as cases_router
 from onegrid.db.engine import make_engine, resolve_database_url, session_factory
+from onegrid.enterprises.router import router as enterprises_router
 from onegrid.errors import OneGridError, TooManyRequests, http_status_for
 from onegrid.grids import repository as grids_repo
 from onegrid.grids.router import router as grids_router
 from onegrid.places.router import router as places_router
+from onegrid.redproperty.router import router as redproperty_router
 from onegrid.reports.router import router as reports_router
 from onegrid.settings import Settings, get_settings
 from onegrid.stats.router import router as stats_router
@@ -153,6 +155,9 @@ def create_app(
     app.include_router(reports_router)
     # The places registry (issue 5).
     app.include_router(places_router)
+    # Red property (红色物业) and enterprise service (万人助万企).
+    app.include_router(redproperty_router)
+    app.include_router(enterprises_router)
 
     @app.get("/api/config", tags=["map"])
     def map_config() -> dict:

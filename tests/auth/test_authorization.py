@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,6 +105,7 @@ class World:
     external: dict[str, str]  # name -> external id
     follow_token: str
     places: dict[str, int] = field(default_factory=dict)  # issue 5: name -> place id
+    registry: dict[str, int] = field(default_factory=dict)  # red property, enterprises
 
     def as_(self, role: str) -> dict[str, str]:
         return bearer(self.client, AS[role])
@@ -134,10 +136,12 @@ def world(engine, tmp_path_factory, database_url) -> Iterator[World]:
         app.state.session_factory = factory
         with factory() as session:
             build_street(session, tmp)
+            registry = _build_registry(session)
             session.commit()
         with TestClient(app) as client:
             world = _populate(client)
             world.places = _populate_places(client)  # issue 5: the places registry
+            world.registry = registry
             yield world
         app.state.engine.dispose()
         outer.rollback()
@@ -570,7 +574,10 @@ def place_list(w: World, role: str) -> None:
         assert r.status_code == 403, r.text
         return
     assert r.status_code == 200, (role, r.text)
-    assert {f["id"] for f in r.json()["features"]} == {w.places[n] for n in SEES_PLACES[role]}
+    # Among the places of this block (the red-property block below adds courtyards and
+    # enterprises of its own, checked by its rules).
+    listed = {f["id"] for f in r.json()["features"]} & set(w.places.values())
+    assert listed == {w.places[n] for n in SEES_PLACES[role]}
     r = w.client.get("/api/places", params={"grid": "C2", "q": "区"}, headers=w.as_(role))
     if role in TERRITORY:
         assert r.status_code == 404, (role, r.text)  # C2 is not theirs: not even a filter
@@ -599,6 +606,7 @@ def place_export(w: World, role: str) -> None:
             exported = {int(row["id"]) for row in rows}
         else:
             exported = {f["id"] for f in r.json()["features"]}
+        exported &= set(w.places.values())  # as in place_list
         assert exported == {w.places[n] for n in SEES_PLACES[role]}, (role, fmt)
     if role != "resident":
         logged = w.client.get(
@@ -642,6 +650,327 @@ RULES |= {
     ("PATCH", "/api/places/{place_id}"): place_edit,
 }
 # --- end of issue 5: the places registry -------------------------------------------------------
+
+
+# --- places registry: red property (红色物业) and enterprise service (万人助万企) ---------------
+# Courtyards: west_yard (C1, unmanaged, pending claim by P02), east_yard (C2, unmanaged,
+# pending claim by P01), west_free and east_free (unmanaged, unclaimed), and the street's
+# courtyard Y1 (C2, red property of P01, its approved claim y1_claim). Enterprises west_firm
+# (C1-01) and east_firm (C2-01), each visited once with one problem.
+
+
+def _yard(x: float, y: float) -> str:
+    """A courtyard 0.002° square with its south-west corner at (x, y)."""
+    east, north = x + 0.002, y + 0.002
+    return f"MULTIPOLYGON((({x} {y}, {east} {y}, {east} {north}, {x} {north}, {x} {y})))"
+
+
+def _build_registry(session) -> dict[str, int]:
+    from onegrid.places import repository as places_repo
+    from onegrid.units import repository as units_repo
+
+    units_repo.upsert_units(
+        session,
+        [
+            {
+                "code": "P02",
+                "name": "先锋物业",
+                "kind": "property_company",
+                "grid_code": None,
+                "phone": None,
+            }
+        ],
+    )
+    ids: dict[str, int] = {}
+
+    def place(name: str, sql: str, **params: Any) -> None:
+        ids[name] = session.execute(sa.text(sql), params).scalar_one()
+
+    courtyard = (
+        "INSERT INTO places (kind, code, name, management_status, geom) VALUES ('courtyard',"
+        " :code, :code, 'unmanaged', ST_GeomFromText(:wkt, 4326)) RETURNING id"
+    )
+    place("west_yard", courtyard, code="west_yard", wkt=_yard(113.604, 34.774))
+    place("west_free", courtyard, code="west_free", wkt=_yard(113.607, 34.774))
+    place("east_yard", courtyard, code="east_yard", wkt=_yard(113.617, 34.761))
+    place("east_free", courtyard, code="east_free", wkt=_yard(113.615, 34.775))
+    place("y1", "SELECT id FROM places WHERE kind = 'courtyard' AND code = 'Y1'")
+    claim = (
+        "INSERT INTO courtyard_claims (courtyard_id, company_code, status, claimed_on,"
+        " requested_by, requested_at, decided_by, decided_at) VALUES (:yard, :company,"
+        " :status, '2026-11-02', 'z-admin', :at, :decided_by, :decided_at) RETURNING id"
+    )
+    at = "2026-11-02T09:00:00+08:00"
+    pending = {"status": "pending", "at": at, "decided_by": None, "decided_at": None}
+    place("west_claim", claim, yard=ids["west_yard"], company="P02", **pending)
+    place("east_claim", claim, yard=ids["east_yard"], company="P01", **pending)
+    place(
+        "y1_claim",
+        claim,
+        yard=ids["y1"],
+        company="P01",
+        status="approved",
+        at=at,
+        decided_by="z-admin",
+        decided_at=at,
+    )
+    firm = (
+        "INSERT INTO places (kind, code, name, service_officer, geom) VALUES ('enterprise',"
+        " :code, :code, '李明', ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) RETURNING id"
+    )
+    place("west_firm", firm, code="west_firm", lon=113.605, lat=34.768)
+    place("east_firm", firm, code="east_firm", lon=113.616, lat=34.769)
+    for side in ("west", "east"):
+        place(
+            f"{side}_visit",
+            "INSERT INTO enterprise_visits (enterprise_id, visited_on, officer, discussed,"
+            " recorded_by, recorded_at) VALUES (:firm, '2026-11-20', '李明', '生产经营',"
+            " 'z-admin', :at) RETURNING id",
+            firm=ids[f"{side}_firm"],
+            at=at,
+        )
+        place(
+            f"{side}_problem",
+            "INSERT INTO visit_problems (visit_id, description) VALUES (:visit, '用工难')"
+            " RETURNING id",
+            visit=ids[f"{side}_visit"],
+        )
+    places_repo.assign_places(session, "courtyard")
+    places_repo.assign_places(session, "enterprise")
+    return ids
+
+
+RED_PROPERTY_READERS = {
+    "street_admin",
+    "street_dispatcher",
+    "auditor",
+    "community_staff",
+    "grid_leader",
+    "grid_worker",
+    "property_staff",
+}
+CLAIMANTS = {"street_admin", "street_dispatcher", "community_staff", "property_staff"}
+ENTERPRISE_RECORDERS = {
+    "street_admin",
+    "street_dispatcher",
+    "community_staff",
+    "grid_leader",
+    "grid_worker",
+}
+ENTERPRISE_READERS = ENTERPRISE_RECORDERS | {"auditor"}
+WHOLE = {"street_admin", "street_dispatcher", "auditor"}
+# What each reading role sees of the registry (territory: the C1 side; P01: its own).
+SEES_CLAIMS = {role: {"west_claim", "east_claim", "y1_claim"} for role in WHOLE} | {
+    **{role: {"west_claim"} for role in TERRITORY},
+    "property_staff": {"east_claim", "y1_claim"},
+}
+ALL_YARDS = {"west_yard", "west_free", "east_yard", "east_free", "y1"}
+UNCLAIMED = {"west_free", "east_free"}
+SEES_YARDS = {role: ALL_YARDS for role in WHOLE} | {
+    **{role: {"west_yard", "west_free"} for role in TERRITORY},
+    # the courtyard it manages, and the unmanaged ones it may claim
+    "property_staff": ALL_YARDS,
+}
+MANAGES_OR_NEEDS = {role: ALL_YARDS for role in WHOLE} | {
+    **{role: {"west_yard", "west_free"} for role in TERRITORY},
+    "property_staff": {"y1"},
+}
+SEES_FIRMS = {role: {"west", "east"} for role in WHOLE} | {role: {"west"} for role in TERRITORY}
+
+
+@contextmanager
+def undone(w: World) -> Iterator[None]:
+    """What one role's attempt changes is rolled back before the next role tries."""
+    savepoint = w.client.app.state.session_factory.kw["bind"].begin_nested()
+    try:
+        yield
+    finally:
+        savepoint.rollback()
+
+
+def red_property_list(path: str, seen: dict[str, set[str]], key: str = "id"):
+    """A red-property list or layer: the objects of the role's view, 403 for other roles."""
+
+    def check(w: World, role: str) -> None:
+        r = w.client.get(path, headers=w.as_(role))
+        if role not in RED_PROPERTY_READERS:
+            assert r.status_code == 403, (role, r.text)
+            return
+        assert r.status_code == 200, (role, r.text)
+        items = r.json()["features"] if "features" in r.json() else r.json()
+        assert {i[key] for i in items} == {w.registry[n] for n in seen[role]}, role
+
+    return check
+
+
+def claim_object(w: World, role: str) -> None:
+    for name in ("west_claim", "east_claim", "y1_claim"):
+        r = w.client.get(f"/api/red-property/claims/{w.registry[name]}", headers=w.as_(role))
+        if role not in RED_PROPERTY_READERS:
+            expected = 403
+        else:
+            expected = 200 if name in SEES_CLAIMS[role] else 404
+        assert r.status_code == expected, (role, name, r.text)
+
+
+def courtyard_history(w: World, role: str) -> None:
+    for name in ALL_YARDS:
+        r = w.client.get(
+            f"/api/red-property/courtyards/{w.registry[name]}/claims", headers=w.as_(role)
+        )
+        if role not in RED_PROPERTY_READERS:
+            assert r.status_code == 403, (role, r.text)
+            continue
+        assert r.status_code == (200 if name in SEES_YARDS[role] else 404), (role, name, r.text)
+        if r.status_code == 200:
+            shown = {c["id"] for c in r.json()}
+            assert shown <= {w.registry[n] for n in SEES_CLAIMS[role]}, (role, name)
+
+
+def make_claim(w: World, role: str) -> None:
+    """Claims of the free courtyards for P01: the street anywhere, a community in its own,
+    P01's staff for P01 only; a managed courtyard is a conflict for whoever sees it."""
+    for name in ("west_free", "east_free"):
+        with undone(w):
+            body = {
+                "courtyard_id": w.registry[name],
+                "company_code": "P01",
+                "claimed_on": "2026-11-30",
+            }
+            r = w.client.post("/api/red-property/claims", json=body, headers=w.as_(role))
+            if role not in CLAIMANTS:
+                expected = 403
+            else:
+                expected = 201 if name in SEES_YARDS[role] else 404
+            assert r.status_code == expected, (role, name, r.text)
+    body = {"courtyard_id": w.registry["y1"], "company_code": "P01", "claimed_on": "2026-11-30"}
+    r = w.client.post("/api/red-property/claims", json=body, headers=w.as_(role))
+    if role not in CLAIMANTS:
+        expected = 403
+    else:
+        expected = 409 if "y1" in SEES_YARDS[role] else 404
+    assert r.status_code == expected, (role, r.text)
+    if role == "property_staff":
+        body = {**body, "courtyard_id": w.registry["west_free"], "company_code": "P02"}
+        r = w.client.post("/api/red-property/claims", json=body, headers=w.as_(role))
+        assert r.status_code == 403 and r.json()["field"] == "company_code", r.text
+
+
+def red_property_coverage(w: World, role: str) -> None:
+    r = w.client.get("/api/red-property/coverage", headers=w.as_(role))
+    if role not in RED_PROPERTY_READERS:
+        assert r.status_code == 403, (role, r.text)
+        return
+    assert r.json()["needing"] == len(MANAGES_OR_NEEDS[role]), (role, r.json())
+
+
+def decide_claim(action: str, claim: str, **body: Any) -> Callable[[World, str], None]:
+    def check(w: World, role: str) -> None:
+        with undone(w):
+            r = w.client.post(
+                f"/api/red-property/claims/{w.registry[claim]}/{action}",
+                json=body,
+                headers=w.as_(role),
+            )
+            assert r.status_code == (200 if role in ADMINS else 403), (role, r.text)
+
+    return check
+
+
+def visit_list(w: World, role: str) -> None:
+    r = w.client.get("/api/enterprise-service/visits", headers=w.as_(role))
+    if role not in ENTERPRISE_READERS:
+        assert r.status_code == 403, (role, r.text)
+        return
+    expected = {w.registry[f"{side}_visit"] for side in SEES_FIRMS[role]}
+    assert {v["id"] for v in r.json()} == expected, role
+
+
+def visit_object(w: World, role: str) -> None:
+    for side in ("west", "east"):
+        r = w.client.get(
+            f"/api/enterprise-service/visits/{w.registry[side + '_visit']}", headers=w.as_(role)
+        )
+        if role not in ENTERPRISE_READERS:
+            expected = 403
+        else:
+            expected = 200 if side in SEES_FIRMS[role] else 404
+        assert r.status_code == expected, (role, side, r.text)
+
+
+def record_visit(w: World, role: str) -> None:
+    for side in ("west", "east"):
+        with undone(w):
+            body = {
+                "enterprise_id": w.registry[side + "_firm"],
+                "visited_on": "2026-11-30",
+                "officer": "李明",
+                "discussed": "回访",
+            }
+            r = w.client.post("/api/enterprise-service/visits", json=body, headers=w.as_(role))
+            if role not in ENTERPRISE_RECORDERS:
+                expected = 403
+            else:
+                expected = 201 if side in SEES_FIRMS[role] else 404
+            assert r.status_code == expected, (role, side, r.text)
+
+
+def problem_case(w: World, role: str) -> None:
+    for side in ("west", "east"):
+        with undone(w):
+            r = w.client.post(
+                f"/api/enterprise-service/problems/{w.registry[side + '_problem']}/case",
+                json={},
+                headers=w.as_(role),
+            )
+            if role not in ENTERPRISE_RECORDERS:
+                expected = 403
+            else:
+                expected = 201 if side in SEES_FIRMS[role] else 404
+            assert r.status_code == expected, (role, side, r.text)
+
+
+def visit_coverage(w: World, role: str) -> None:
+    r = w.client.get(
+        "/api/enterprise-service/coverage", params={"quarter": "2026Q4"}, headers=w.as_(role)
+    )
+    if role not in ENTERPRISE_READERS:
+        assert r.status_code == 403, (role, r.text)
+        return
+    assert (r.json()["enterprises"], r.json()["visited"]) == (len(SEES_FIRMS[role]),) * 2, role
+
+
+RULES.update(
+    {
+        ("GET", "/api/red-property/claims"): red_property_list(
+            "/api/red-property/claims", SEES_CLAIMS
+        ),
+        ("POST", "/api/red-property/claims"): make_claim,
+        ("GET", "/api/red-property/claims/{claim_id}"): claim_object,
+        ("POST", "/api/red-property/claims/{claim_id}/approve"): decide_claim(
+            "approve", "west_claim"
+        ),
+        ("POST", "/api/red-property/claims/{claim_id}/reject"): decide_claim(
+            "reject", "west_claim", note="不符合条件"
+        ),
+        ("POST", "/api/red-property/claims/{claim_id}/end"): decide_claim(
+            "end", "y1_claim", ended_on="2026-11-30", reason="撤场"
+        ),
+        ("GET", "/api/red-property/courtyards/{courtyard_id}/claims"): courtyard_history,
+        ("GET", "/api/red-property/claimable"): red_property_list(
+            "/api/red-property/claimable",
+            {role: SEES_YARDS[role] & UNCLAIMED for role in RED_PROPERTY_READERS},
+        ),
+        ("GET", "/api/red-property/coverage"): red_property_coverage,
+        ("GET", "/api/red-property/map"): red_property_list("/api/red-property/map", SEES_YARDS),
+        ("GET", "/api/enterprise-service/visits"): visit_list,
+        ("POST", "/api/enterprise-service/visits"): record_visit,
+        ("GET", "/api/enterprise-service/visits/{visit_id}"): visit_object,
+        ("POST", "/api/enterprise-service/problems/{problem_id}/case"): problem_case,
+        ("GET", "/api/enterprise-service/coverage"): visit_coverage,
+    }
+)
+# --- end of places registry: red property and enterprise service -------------------------
 
 
 # Answer without a token (everything else answers 401).
@@ -690,6 +1019,10 @@ def test_without_a_token_only_open_routes_answer(each, route):
         username="z-worker",
         token=each.follow_token,
         place_id=each.places["west_building"],
+        claim_id=each.registry["west_claim"],
+        courtyard_id=each.registry["west_yard"],
+        visit_id=each.registry["west_visit"],
+        problem_id=each.registry["west_problem"],
     )
     r = each.client.request(method, filled)
     if route in OPEN_ROUTES:

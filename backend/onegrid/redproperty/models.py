@@ -21,6 +21,7 @@ class CourtyardClaim(Base):
     company_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
     status: Mapped[str] = mapped_column(Text)
     claimed_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)  # the claimant's words (认领说明)
     requested_by: Mapped[str] = mapped_column(Text)
     requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     decided_by: Mapped[str | None] = mapped_column(Text)
