@@ -171,3 +171,9 @@ def test_only_departments_and_current_grids_are_set(client, duty_street):
         "/api/units/D01/grids", json={"grid_codes": ["C1-01"]}, headers=bearer(client, COMMUNITY_C1)
     )
     assert r.status_code == 403
+
+
+@pytest.mark.parametrize("field", ["grid_code", "name", "duty", "active"])
+def test_a_field_every_record_needs_cannot_be_cleared(client, people, field):
+    r = client.patch(f"{STAFF}/{people['C1-01']}", json={field: None})
+    assert r.status_code == 422 and r.json()["field"] == field, r.text

@@ -159,3 +159,10 @@ def test_attach_and_detach_answer_for_what_is_and_is_not_attached(client, duty_s
         "responsibility_item_attached",
         "responsibility_item_created",
     ]
+
+
+@pytest.mark.parametrize("field", ["name", "responsible_level", "on_the_spot", "active"])
+def test_a_field_every_item_needs_cannot_be_cleared(client, duty_street, field):
+    new_item(client, "N1")
+    r = client.patch(f"{ITEMS}/N1", json={field: None})
+    assert r.status_code == 422 and r.json()["field"] == field, r.text

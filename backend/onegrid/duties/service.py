@@ -122,6 +122,13 @@ def _item_problems(item: dict[str, Any], known: Known) -> tuple[dict[str, Any], 
     return tidy, problems
 
 
+def _refuse_nulls(changes: dict[str, Any], fields: tuple[str, ...], what: str) -> None:
+    """A PATCH may clear optional fields with null, never these."""
+    for field in fields:
+        if field in changes and changes[field] is None:
+            raise InvalidInput(f"{what}: {field} cannot be null", field=field)
+
+
 def _first_problem(problems: list[tuple[str, str]], code: str | None) -> None:
     if problems:
         field, reason = problems[0]
@@ -196,6 +203,11 @@ def change_item(
 ) -> dict[str, Any]:
     """Change the fields sent (`active: false` takes the item off the list)."""
     _require(actor, ITEM_EDITORS, "change the responsibility list")
+    _refuse_nulls(
+        changes,
+        ("name", "responsible_level", "on_the_spot", "active"),
+        f"responsibility item {code}",
+    )
     current = _item(session, code, lock=True)
     merged = {**current, **changes}
     item, problems = _item_problems(merged, _known(session, [merged]))
@@ -515,6 +527,7 @@ def change_staff(
 ) -> dict[str, Any]:
     """Change the fields sent; a record outside the actor's community is 404."""
     _require(actor, STAFF_EDITORS, "change the staff of grids")
+    _refuse_nulls(changes, ("grid_code", "name", "duty", "active"), f"grid staff {staff_id}")
     scope = scope_of(actor)
     current = _staff(session, staff_id, scope, lock=True)
     merged = _check_staff(session, {**current, **changes}, scope)
