@@ -374,6 +374,34 @@ def import_cases_cmd(
     _run_import(work, commit, report_file, skip_rejected)
 
 
+@import_app.command("responsibility-items")
+def import_responsibility_items_cmd(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False),
+    commit: bool = CommitOpt,
+    report_file: Path | None = ReportOpt,
+) -> None:
+    """Import a responsibility list (事项清单) from CSV: code, name, responsible_level,
+    on_the_spot, time_limit, category_code, department_code, grids, units. All or nothing."""
+    from onegrid.auth import repository as auth_repo
+    from onegrid.duties import service
+
+    def work(session):
+        report = service.import_items(session, file)
+        if commit and not report.rejected:
+            # In the import's own transaction: nothing written, no entry.
+            auth_repo.audit(
+                session,
+                "responsibility_items_imported",
+                actor=_cli_actor(),
+                target=file.name,
+                client=_cli_client(),
+                detail={"read": report.read, "accepted": report.accepted, **report.summary},
+            )
+        return report
+
+    _run_import(work, commit, report_file, skip_rejected=False)
+
+
 @export_app.command("cases")
 def export_cases_cmd(
     fmt: str = typer.Option("csv", "--format", help="csv or geojson"),
@@ -444,6 +472,43 @@ def indicators_cmd(
         typer.echo(indicators.render_csv(result), nl=False)
     else:
         typer.echo(indicators.render_table(result))
+
+
+# --- registry statistics ----------------------------------------------------------------------
+
+stats_app = typer.Typer(help="Statistics that answer the street's reporting questions.")
+app.add_typer(stats_app, name="stats")
+
+
+@stats_app.command("registry")
+def stats_registry_cmd(
+    quarter: str | None = typer.Option(
+        None, "--quarter", help="visits counted in this quarter, e.g. 2026Q4 (default: now)"
+    ),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+) -> None:
+    """Grids per level, sunk departments and staff, responsibility items, property companies,
+    courtyards claimed, enterprises visited and problems solved, as GET /api/registry/stats."""
+    from onegrid.cases.deadlines import TIME_ZONE
+    from onegrid.errors import OneGridError
+    from onegrid.stats import registry
+
+    if fmt not in registry.FORMATS:
+        _err(f"unknown format {fmt!r}; expected one of {', '.join(registry.FORMATS)}")
+        raise typer.Exit(2)
+    factory = _session_factory()
+    try:
+        with factory() as session:
+            result = registry.registry_stats(
+                session, scope=EVERYTHING, quarter=quarter, now=datetime.now(TIME_ZONE)
+            )
+    except OneGridError as exc:
+        _err(f"--{exc.field}: {exc.message}" if exc.field else exc.message)
+        raise typer.Exit(2) from exc
+    if fmt == "json":
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        typer.echo(registry.render_table(result))
 
 
 # --- demo and server ---------------------------------------------------------------------------

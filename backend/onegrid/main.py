@@ -23,6 +23,7 @@ from onegrid.auth.router import router as auth_router
 from onegrid.cases.deadlines import TIME_ZONE, WorkCalendar
 from onegrid.cases.router import router as cases_router
 from onegrid.db.engine import make_engine, resolve_database_url, session_factory
+from onegrid.duties.router import router as duties_router
 from onegrid.enterprises.router import router as enterprises_router
 from onegrid.errors import OneGridError, TooManyRequests, http_status_for
 from onegrid.grids import repository as grids_repo
@@ -139,7 +140,7 @@ def create_app(
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PATCH"],
+            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
         )
     app.add_middleware(
@@ -158,6 +159,7 @@ def create_app(
     # Red property (红色物业) and enterprise service (万人助万企).
     app.include_router(redproperty_router)
     app.include_router(enterprises_router)
+    app.include_router(duties_router)  # responsibility lists, grid staff, unit grids
 
     @app.get("/api/config", tags=["map"])
     def map_config() -> dict:

@@ -106,6 +106,7 @@ class World:
     follow_token: str
     places: dict[str, int] = field(default_factory=dict)  # issue 5: name -> place id
     registry: dict[str, int] = field(default_factory=dict)  # red property, enterprises
+    staff: dict[str, int] = field(default_factory=dict)  # duties: grid code -> grid staff id
 
     def as_(self, role: str) -> dict[str, str]:
         return bearer(self.client, AS[role])
@@ -142,6 +143,7 @@ def world(engine, tmp_path_factory, database_url) -> Iterator[World]:
             world = _populate(client)
             world.places = _populate_places(client)  # issue 5: the places registry
             world.registry = registry
+            _populate_duties(client, world)
             yield world
         app.state.engine.dispose()
         outer.rollback()
@@ -971,6 +973,159 @@ RULES.update(
     }
 )
 # --- end of places registry: red property and enterprise service -------------------------
+# --- duties: responsibility items, grid staff, unit grids, registry statistics ----------------
+# Items attached to C1 and to C2; a grid leader with a phone in C1-01 and a police officer
+# with one in C2-01; department D01 serving C1-01 and C2-01. The courtyard of the cases above
+# (in C2, managed by P01) is the one place the registry statistics count.
+
+DUTY_ITEMS = {"ITEM-C1": "C1", "ITEM-C2": "C2"}
+DUTY_STAFF = {"C1-01": ("王芳", "grid_leader"), "C2-01": ("张华", "police")}
+PHONE_READERS = {"street_admin", "street_dispatcher", "community_staff", "grid_leader"}
+STAFF_EDITORS = {"street_admin", "community_staff"}  # community staff: in their community
+# Territory staff also see which items hang on the grids above theirs (they apply to them).
+CHAIN_ABOVE = {"community_staff": {"S"}, "grid_leader": {"S", "C1"}, "grid_worker": {"S", "C1"}}
+SEES_COURTYARD = {"street_admin", "street_dispatcher", "auditor", "gis_editor", "property_staff"}
+
+
+def _populate_duties(client: TestClient, world: World) -> None:
+    office = bearer(client, AS["street_admin"])
+    for code, grid in DUTY_ITEMS.items():
+        body = {"code": code, "name": code, "responsible_level": "community"}
+        assert client.post("/api/responsibility-items", json=body, headers=office).is_success
+        r = client.post(
+            f"/api/responsibility-items/{code}/assignments",
+            json={"grid_code": grid},
+            headers=office,
+        )
+        assert r.status_code == 201, r.text
+    for grid, (name, duty) in DUTY_STAFF.items():
+        body = {"grid_code": grid, "name": name, "duty": duty, "phone": "13800000000"}
+        r = client.post("/api/grid-staff", json=body, headers=office)
+        assert r.status_code == 201, r.text
+        world.staff[grid] = r.json()["id"]
+    r = client.put("/api/units/D01/grids", json={"grid_codes": ["C1-01", "C2-01"]}, headers=office)
+    assert r.status_code == 200, r.text
+
+
+def responsibility_items(w: World, role: str) -> None:
+    r = w.client.get("/api/responsibility-items", headers=w.as_(role))
+    if role == "resident":
+        assert r.status_code == 403, r.text
+        return
+    assert r.status_code == 200, (role, r.text)
+    # The whole list for every staff member; the grids it is attached to as far as they see.
+    attached = {i["code"]: set(i["grid_codes"]) for i in r.json()}
+    shown = SEES_GRIDS[role] | CHAIN_ABOVE.get(role, set())
+    assert attached == {code: {g} & shown for code, g in DUTY_ITEMS.items()}, role
+    r = w.client.get("/api/responsibility-items", params={"grid": "C2-01"}, headers=w.as_(role))
+    if role in TERRITORY:
+        assert r.status_code == 404, (role, r.text)
+    else:
+        assert [i["code"] for i in r.json()] == ["ITEM-C2"], role
+
+
+def grid_staff(w: World, role: str) -> None:
+    r = w.client.get("/api/grid-staff", headers=w.as_(role))
+    if role == "resident":
+        assert r.status_code == 403, r.text
+        return
+    assert r.status_code == 200, (role, r.text)
+    assert {s["grid_code"] for s in r.json()} == set(DUTY_STAFF) & SEES_GRIDS[role], role
+    for s in r.json():
+        assert (s["phone"] is not None) == (role in PHONE_READERS), (role, s)
+    r = w.client.get("/api/grid-staff", params={"grid": "C2-01"}, headers=w.as_(role))
+    assert r.status_code == (404 if role in TERRITORY else 200), (role, r.text)
+
+
+def add_grid_staff(w: World, role: str) -> None:
+    for grid in DUTY_STAFF:
+        body = {"grid_code": grid, "name": "新人", "duty": "part_time_worker"}
+        r = w.client.post("/api/grid-staff", json=body, headers=w.as_(role))
+        if role not in STAFF_EDITORS:
+            expected = 403
+        else:
+            expected = 201 if grid in SEES_GRIDS[role] else 422  # as a grid that does not exist
+        assert r.status_code == expected, (role, grid, r.text)
+
+
+def change_grid_staff(w: World, role: str) -> None:
+    for grid, staff_id in w.staff.items():
+        r = w.client.patch(
+            f"/api/grid-staff/{staff_id}", json={"name": "改名"}, headers=w.as_(role)
+        )
+        if role not in STAFF_EDITORS:
+            expected = 403
+        else:
+            expected = 200 if grid in SEES_GRIDS[role] else 404
+        assert r.status_code == expected, (role, grid, r.text)
+
+
+def unit_grids(w: World, role: str) -> None:
+    r = w.client.get("/api/unit-grids", headers=w.as_(role))
+    if role == "resident":
+        assert r.status_code == 403, r.text
+        return
+    assert r.status_code == 200, (role, r.text)
+    served = {u["unit_code"]: set(u["grid_codes"]) for u in r.json()}
+    assert served == {"D01": {"C1-01", "C2-01"} & SEES_GRIDS[role]}, role
+
+
+def registry_stats(w: World, role: str) -> None:
+    r = w.client.get("/api/registry/stats", headers=w.as_(role))
+    if role == "resident":
+        assert r.status_code == 403, r.text
+        return
+    assert r.status_code == 200, (role, r.text)
+    figures = r.json()
+    assert sum(figures["grids_per_level"].values()) == len(SEES_GRIDS[role]), role
+    staff = sum(figures["staff_per_duty"].values())
+    assert staff == len(set(DUTY_STAFF) & SEES_GRIDS[role]), role
+    # The courtyards counted are those the place list shows this role (checked above, by
+    # place_list): at least Y1 for those who see it, never one the list hides.
+    listed = w.client.get("/api/places", params={"kind": "courtyard"}, headers=w.as_(role))
+    assert figures["courtyards"]["total"] == len(listed.json()["features"]), role
+    assert (w.places["courtyard"] in {f["id"] for f in listed.json()["features"]}) == (
+        role in SEES_COURTYARD
+    ), role
+
+
+DUTY_RULES: dict[tuple[str, str], Callable[[World, str], None]] = {
+    ("GET", "/api/responsibility-items"): responsibility_items,
+    ("POST", "/api/responsibility-items"): only(
+        ADMINS,
+        "POST",
+        "/api/responsibility-items",
+        ok=201,
+        json={"code": "NEW-1", "name": "新事项", "responsible_level": "grid"},
+    ),
+    ("PATCH", "/api/responsibility-items/{code}"): only(
+        ADMINS, "PATCH", "/api/responsibility-items/ITEM-C1", json={"on_the_spot": True}
+    ),
+    ("POST", "/api/responsibility-items/{code}/assignments"): only(
+        ADMINS,
+        "POST",
+        "/api/responsibility-items/ITEM-C1/assignments",
+        ok=201,
+        json={"unit_code": "D02"},
+    ),
+    ("DELETE", "/api/responsibility-items/{code}/assignments"): only(
+        ADMINS,
+        "DELETE",
+        "/api/responsibility-items/ITEM-C1/assignments",
+        ok=204,
+        params={"grid_code": "C1"},
+    ),
+    ("GET", "/api/grid-staff"): grid_staff,
+    ("POST", "/api/grid-staff"): add_grid_staff,
+    ("PATCH", "/api/grid-staff/{staff_id}"): change_grid_staff,
+    ("GET", "/api/unit-grids"): unit_grids,
+    ("PUT", "/api/units/{code}/grids"): only(
+        ADMINS, "PUT", "/api/units/D02/grids", json={"grid_codes": ["C2-01"]}
+    ),
+    ("GET", "/api/registry/stats"): registry_stats,
+}
+RULES.update(DUTY_RULES)
+# --- end of duties ----------------------------------------------------------------------------
 
 
 # Answer without a token (everything else answers 401).
@@ -1023,6 +1178,7 @@ def test_without_a_token_only_open_routes_answer(each, route):
         courtyard_id=each.registry["west_yard"],
         visit_id=each.registry["west_visit"],
         problem_id=each.registry["west_problem"],
+        staff_id=each.staff["C1-01"],
     )
     r = each.client.request(method, filled)
     if route in OPEN_ROUTES:

@@ -1,4 +1,5 @@
-"""SQL for case indicators: one set-based statement over the cases of a period."""
+"""SQL for case indicators (one set-based statement over the cases of a period) and for the
+registry statistics (grids, staff, responsibility items, courtyards, enterprises)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from onegrid.auth.scope import Scope, case_condition
+from onegrid.auth.scope import Scope, case_condition, place_condition
+from onegrid.duties.repository import grid_code_condition
 
 # What each grouping aggregates on (a column of the case row) and how a key becomes a group
 # (code and name). Grid ids become codes: a case keeps the boundary version it was assigned
@@ -125,3 +127,151 @@ def indicator_rows(
         sa.text(indicator_sql(by, seen)), {**params, "start": start, "end": end, "as_of": as_of}
     )
     return [dict(r._mapping) for r in rows]
+
+
+# --- registry statistics: the street's reporting questions about its grids and places -------
+# Each statement answers one question over the rows the scope sees: grids through
+# grid_code_condition (territory staff: their subtree), places through place_condition.
+
+GRIDS_PER_LEVEL = """
+    SELECT g.level, count(*) AS n FROM grids g
+    WHERE g.valid_to IS NULL AND {grids_seen}
+    GROUP BY g.level
+"""
+
+STAFF_PER_DUTY = """
+    SELECT s.duty, count(*) AS n FROM grid_staff s
+    WHERE s.active AND {staff_seen}
+    GROUP BY s.duty
+"""
+
+# A department is sunk into the grids when it serves one (unit_grids) or has staff working in
+# one (下沉人员).
+SUNK_DEPARTMENTS = """
+    WITH served AS (
+        SELECT ug.unit_code, count(*) AS grids FROM unit_grids ug
+        WHERE {served_seen} GROUP BY ug.unit_code),
+    sunk AS (
+        SELECT s.unit_code, count(*) AS staff FROM grid_staff s
+        WHERE s.active AND s.duty = 'sunk_staff' AND {staff_seen} GROUP BY s.unit_code)
+    SELECT u.code, u.name, coalesce(served.grids, 0) AS grids_served,
+           coalesce(sunk.staff, 0) AS sunk_staff
+    FROM units u
+    LEFT JOIN served ON served.unit_code = u.code
+    LEFT JOIN sunk ON sunk.unit_code = u.code
+    WHERE u.kind = 'department' AND (served.unit_code IS NOT NULL OR sunk.unit_code IS NOT NULL)
+    ORDER BY u.code
+"""
+
+# The list is the street's one list: every reader counts all of its active items.
+ITEMS_PER_LEVEL = """
+    SELECT responsible_level AS level, count(*) AS n,
+           count(*) FILTER (WHERE on_the_spot) AS on_the_spot
+    FROM responsibility_items WHERE active
+    GROUP BY responsible_level
+"""
+
+# A courtyard counts as claimed by red property (红色物业) when its status says so or an
+# approved claim stands, whichever of the two the claim workflow keeps; the other statuses
+# count only courtyards not claimed, so the groups add up to the total.
+COURTYARDS = """
+    SELECT count(*) AS total,
+           count(*) FILTER (WHERE claimed) AS red_property,
+           count(*) FILTER (WHERE NOT claimed AND status = 'property_managed')
+               AS property_managed,
+           count(*) FILTER (WHERE NOT claimed AND status = 'unmanaged') AS unmanaged,
+           count(*) FILTER (WHERE NOT claimed AND status IS NULL) AS not_recorded
+    FROM (SELECT p.management_status AS status,
+                 coalesce(p.management_status = 'red_property', false)
+                 OR EXISTS (SELECT 1 FROM courtyard_claims k
+                            WHERE k.courtyard_id = p.id AND k.status = 'approved') AS claimed
+          FROM places p WHERE p.kind = 'courtyard' AND {places_seen}) y
+"""
+
+# Property companies with the courtyards (seen) they manage and their standing claims; for a
+# scope narrower than the street, only the companies at work in it.
+PROPERTY_COMPANIES = """
+    WITH seen AS (
+        SELECT p.id, p.manager_unit_code FROM places p
+        WHERE p.kind = 'courtyard' AND {places_seen}),
+    managed AS (
+        SELECT manager_unit_code AS code, count(*) AS n FROM seen
+        WHERE manager_unit_code IS NOT NULL GROUP BY manager_unit_code),
+    claims AS (
+        SELECT k.company_code AS code, count(*) AS n
+        FROM courtyard_claims k JOIN seen ON seen.id = k.courtyard_id
+        WHERE k.status = 'approved' GROUP BY k.company_code)
+    SELECT u.code, u.name, coalesce(managed.n, 0) AS courtyards_managed,
+           coalesce(claims.n, 0) AS claims_approved
+    FROM units u
+    LEFT JOIN managed ON managed.code = u.code
+    LEFT JOIN claims ON claims.code = u.code
+    WHERE u.kind = 'property_company' AND u.active
+      AND (:whole_street OR managed.code IS NOT NULL OR claims.code IS NOT NULL)
+    ORDER BY u.code
+"""
+
+# Key enterprises (重点税源 or 规上) and those visited in the quarter [q_from, q_to).
+ENTERPRISES = """
+    SELECT count(*) AS total,
+           count(*) FILTER (WHERE p.key_tax_source) AS key_tax_source,
+           count(*) FILTER (WHERE p.above_scale) AS above_scale,
+           count(*) FILTER (WHERE p.key_tax_source OR p.above_scale) AS key,
+           count(*) FILTER (WHERE v.visited) AS visited,
+           count(*) FILTER (WHERE v.visited AND (p.key_tax_source OR p.above_scale))
+               AS key_visited
+    FROM places p
+    CROSS JOIN LATERAL (
+        SELECT EXISTS (SELECT 1 FROM enterprise_visits e
+                       WHERE e.enterprise_id = p.id
+                         AND e.visited_on >= :q_from AND e.visited_on < :q_to) AS visited) v
+    WHERE p.kind = 'enterprise' AND {places_seen}
+"""
+
+# Problems raised in visits; solved when the case made of it is closed or evaluated.
+VISIT_PROBLEMS = """
+    SELECT count(*) AS raised, count(vp.case_id) AS became_cases,
+           count(*) FILTER (WHERE c.status IN ('closed', 'evaluated')) AS solved
+    FROM visit_problems vp
+    JOIN enterprise_visits e ON e.id = vp.visit_id
+    JOIN places p ON p.id = e.enterprise_id
+    LEFT JOIN cases c ON c.id = vp.case_id
+    WHERE {places_seen}
+"""
+
+
+def registry_figures(
+    session: Session, scope: Scope, quarter: tuple[Any, Any]
+) -> dict[str, list[dict[str, Any]]]:
+    """The rows of every registry statement for `scope`; `quarter` is [from, to) in dates."""
+    grids_seen, params = grid_code_condition(scope, "g.code")
+    staff_seen, _ = grid_code_condition(scope, "s.grid_code")
+    served_seen, _ = grid_code_condition(scope, "ug.grid_code")
+    places_seen, place_params = place_condition(scope, "p")
+    params = {
+        **params,
+        **place_params,
+        "whole_street": scope.whole_street,
+        "q_from": quarter[0],
+        "q_to": quarter[1],
+    }
+    conditions = {
+        "grids_seen": grids_seen,
+        "staff_seen": staff_seen,
+        "served_seen": served_seen,
+        "places_seen": places_seen,
+    }
+    statements = {
+        "grids": GRIDS_PER_LEVEL,
+        "staff": STAFF_PER_DUTY,
+        "departments": SUNK_DEPARTMENTS,
+        "items": ITEMS_PER_LEVEL,
+        "courtyards": COURTYARDS,
+        "companies": PROPERTY_COMPANIES,
+        "enterprises": ENTERPRISES,
+        "problems": VISIT_PROBLEMS,
+    }
+    return {
+        key: [dict(r._mapping) for r in session.execute(sa.text(sql.format(**conditions)), params)]
+        for key, sql in statements.items()
+    }

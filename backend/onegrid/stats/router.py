@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Query
 
 from onegrid.api.deps import ClockDep, SessionDep, signed_in_as
 from onegrid.auth.actor import Actor
-from onegrid.auth.scope import STAFF, scope_of
-from onegrid.stats import indicators
+from onegrid.auth.scope import PLACE_READERS, STAFF, place_scope, scope_of
+from onegrid.stats import indicators, registry
 
 router = APIRouter(prefix="/api", tags=["indicators"])
 
@@ -37,3 +37,24 @@ def case_indicators(
     total, each rate with its numerator and denominator, and the formulas used."""
     query = indicators.indicator_query(from_, to, by, as_of, now)
     return indicators.case_indicators(session, query, scope=scope_of(actor))
+
+
+# --- registry statistics ---------------------------------------------------------------------
+
+
+@router.get("/registry/stats", tags=["registry"])
+def registry_statistics(
+    session: SessionDep,
+    now: ClockDep,
+    actor: Annotated[Actor, Depends(signed_in_as(PLACE_READERS, "read registry statistics"))],
+    quarter: Annotated[
+        str | None,
+        Query(
+            max_length=10,
+            description="visits counted in this quarter, e.g. 2026Q4; default: the current one",
+        ),
+    ] = None,
+) -> dict:
+    """网格, 下沉部门, 网格力量, 事项清单, 物业公司, 红色物业认领, 企业走访 and 企业诉求 figures,
+    counted over what you see."""
+    return registry.registry_stats(session, scope=place_scope(actor), quarter=quarter, now=now)
