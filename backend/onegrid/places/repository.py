@@ -13,11 +13,28 @@ from sqlalchemy.orm import Session
 from onegrid.auth.scope import SUBTREE_CODES, Scope, place_condition
 from onegrid.db.base import ASSIGNMENT_COLUMNS, ASSIGNMENT_FROM_A
 
+# The typed attributes a file may carry (places/service.py _file_attributes).
+FILE_ATTRIBUTES = (
+    "address",
+    "households",
+    "residents",
+    "licence_no",
+    "trade",
+    "key_tax_source",
+    "above_scale",
+    "service_officer",
+    "starts_on",
+    "ends_on",
+)
 INSERT_PLACES = sa.text(
     """
-    INSERT INTO places (kind, code, name, management_status, properties, geom, address, trade)
+    INSERT INTO places (kind, code, name, management_status, properties, geom, address,
+                        households, residents, licence_no, trade, key_tax_source, above_scale,
+                        service_officer, starts_on, ends_on)
     VALUES (:kind, :code, :name, :management_status, CAST(:properties AS jsonb),
-            ST_GeomFromWKB(:geom_wkb, 4326), :address, :trade)
+            ST_GeomFromWKB(:geom_wkb, 4326), :address, :households, :residents, :licence_no,
+            :trade, coalesce(:key_tax_source, false), coalesce(:above_scale, false),
+            :service_officer, :starts_on, :ends_on)
     ON CONFLICT (kind, code) WHERE code IS NOT NULL DO UPDATE
         SET name = excluded.name,
             -- a red-property claim is the claim workflow's to end, not a re-import's
@@ -25,8 +42,17 @@ INSERT_PLACES = sa.text(
                                      THEN places.management_status
                                      ELSE excluded.management_status END,
             properties = excluded.properties, geom = excluded.geom,
-            address = coalesce(excluded.address, places.address),
-            trade = coalesce(excluded.trade, places.trade)
+            -- an attribute the file leaves out keeps what the registry holds
+            address = coalesce(:address, places.address),
+            households = coalesce(:households, places.households),
+            residents = coalesce(:residents, places.residents),
+            licence_no = coalesce(:licence_no, places.licence_no),
+            trade = coalesce(:trade, places.trade),
+            key_tax_source = coalesce(:key_tax_source, places.key_tax_source),
+            above_scale = coalesce(:above_scale, places.above_scale),
+            service_officer = coalesce(:service_officer, places.service_officer),
+            starts_on = coalesce(:starts_on, places.starts_on),
+            ends_on = coalesce(:ends_on, places.ends_on)
     """
 )
 
@@ -92,8 +118,7 @@ REASSIGN_ALL = sa.text(
 def upsert_places(session: Session, kind: str, rows: list[dict[str, Any]]) -> int:
     batch = [
         {
-            "address": None,
-            "trade": None,
+            **dict.fromkeys(FILE_ATTRIBUTES),
             **row,
             "kind": kind,
             "properties": json.dumps(row["properties"], ensure_ascii=False),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any, cast
 from zoneinfo import ZoneInfo
@@ -98,8 +98,16 @@ def import_places(
                 code=rec.get("code"),
             )
             continue
+        try:
+            attributes = _file_attributes(kind, props)
+        except InvalidInput as problem:
+            report.reject(
+                int(rec["index"]), problem.message, field=problem.field, code=rec.get("code")
+            )
+            continue
         rows.append(
             {
+                **attributes,
                 "code": _text_or_none(rec.get("code")),
                 "name": _text_or_none(rec.get("name")),
                 "management_status": status,
@@ -123,6 +131,52 @@ def import_places(
     }
     report.rejected.sort(key=lambda r: r.index)
     return report
+
+
+# Other names a ledger or an earlier export uses for the typed attributes.
+FILE_ALIASES = {"start_date": "starts_on", "end_date": "ends_on", "licence": "licence_no"}
+INTEGER_ATTRIBUTES = ("households", "residents")
+FLAG_ATTRIBUTES = ("key_tax_source", "above_scale")
+DATE_ATTRIBUTES = ("starts_on", "ends_on")
+TRUE_TEXTS = {"true", "1", "yes", "y", "是", "t"}
+FALSE_TEXTS = {"false", "0", "no", "n", "否", "f", ""}
+
+
+def _file_attributes(kind: str, props: dict[str, Any]) -> dict[str, Any]:
+    """The typed attributes of a kind taken out of a file's properties (the rest stays in
+    `properties`), each read as its column's type; a value that cannot be is refused with
+    the attribute named. Contact units are not taken from files: the registry checks them."""
+    taken: dict[str, Any] = {}
+    for key in list(props):
+        name = FILE_ALIASES.get(key, key)
+        if name not in KIND_ATTRIBUTES[kind] or name in ("management_status", "contact_unit_code"):
+            continue
+        value = props.pop(key)
+        if value is None or (isinstance(value, float) and pd.isna(value)):
+            continue
+        text = str(value).strip()
+        if name in INTEGER_ATTRIBUTES:
+            number = pd.to_numeric(text, errors="coerce")
+            if pd.isna(number) or number != int(number) or number < 0:
+                raise InvalidInput(f"{name} {value!r} is not a whole number ≥ 0", field=name)
+            taken[name] = int(number)
+        elif name in FLAG_ATTRIBUTES:
+            if text.lower() not in TRUE_TEXTS | FALSE_TEXTS:
+                raise InvalidInput(f"{name} {value!r} is not true or false", field=name)
+            taken[name] = text.lower() in TRUE_TEXTS
+        elif name in DATE_ATTRIBUTES:
+            try:
+                taken[name] = date.fromisoformat(text[:10])
+            except ValueError as error:
+                message = f"{name} {value!r} is not a date (2026-03-01)"
+                raise InvalidInput(message, field=name) from error
+        else:
+            taken[name] = text or None
+    if taken.get("starts_on") and taken.get("ends_on") and taken["ends_on"] < taken["starts_on"]:
+        raise InvalidInput(
+            f"ends_on {taken['ends_on']} is before starts_on {taken['starts_on']}", field="ends_on"
+        )
+    return taken
 
 
 # --- the registry: one place created, edited, read; lists and exports ------------------------
