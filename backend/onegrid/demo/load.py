@@ -27,6 +27,7 @@ from onegrid.cases import repository as cases_repo
 from onegrid.cases import service as cases_service
 from onegrid.cases.deadlines import TIME_ZONE, WorkCalendar
 from onegrid.demo import lifecycle
+from onegrid.demo.registry import load_registry
 from onegrid.errors import OneGridError
 from onegrid.grids import service as grids_service
 from onegrid.places import service as places_service
@@ -154,7 +155,13 @@ BUSIEST_UNIT = sa.text(
 
 
 def reset_all(session: Session) -> None:
-    session.execute(sa.text("TRUNCATE cases, places, grids RESTART IDENTITY CASCADE"))
+    # Claims, visits and their problems go with the places and cases (CASCADE).
+    session.execute(
+        sa.text(
+            "TRUNCATE cases, places, grids, grid_staff, unit_grids, responsibility_items"
+            " RESTART IDENTITY CASCADE"
+        )
+    )
 
 
 def load_demo_street(
@@ -170,7 +177,8 @@ def load_demo_street(
 
     Loads the unit and category seed, adds the demo's property companies and the courtyards
     they manage, imports grids, places and cases, then simulates every case's workflow up to
-    the demo's reference now (the end of its year) and writes events and case rows in bulk.
+    the demo's reference now (the end of its year) and writes events and case rows in bulk;
+    then the registry around the places (claims, visits, duties, grid staff: demo/registry.py).
     Last, one account per role with a fresh random password, shown once through `progress`
     and written to `accounts_file` when given (`by` is who loads, for the audit log).
     """
@@ -222,6 +230,12 @@ def load_demo_street(
             year=manifest["year"],
             now=datetime.fromisoformat(manifest["reference_now"]),
             progress=progress,
+        )
+        progress(
+            "adding red-property claims, enterprise visits, the responsibility list and grid staff"
+        )
+        counts.update(
+            load_registry(session, out_dir, seed=manifest["seed"], year=manifest["year"], by=by)
         )
         # The wall clock, not the demo's reference now: tokens issued from now on must count.
         accounts = create_demo_accounts(session, by=by, now=datetime.now(TIME_ZONE))
