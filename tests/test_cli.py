@@ -93,9 +93,11 @@ def test_case_import_lists_rejected_rows_and_exports_one_row_per_case(
     assert refused.exit_code == 1, refused.output
     assert "row 3" in refused.output and "row 5" in refused.output
     assert count(cli_database, "cases") == 0  # all or nothing
+    assert "cases_imported" not in audit_actions(cli_database)  # nothing written, no entry
     result = run("import", "cases", str(cases), "--commit", "--skip-rejected")
     assert result.exit_code == 0, result.output
     assert count(cli_database, "cases") == 2  # a, and c kept without a location
+    assert audit_actions(cli_database).count("cases_imported") == 1
     export = run("export", "cases")
     rows = list(csv.DictReader(io.StringIO(export.stdout)))
     assert sorted(r["external_id"] for r in rows) == ["a", "c"]
@@ -274,3 +276,16 @@ def test_users_list_says_when_an_account_is_locked_out(run, cli_database):
     assert "locked until" in run("users", "list").output
     run("users", "set-password", "zhaomin", "--password-stdin", input="another passphrase!\n")
     assert "locked" not in run("users", "list").output
+
+
+def test_a_committed_places_import_is_audited_and_a_dry_run_is_not(
+    abcd, run, cli_database, tmp_path
+):
+    merchants = tmp_path / "merchants.csv"
+    merchants.write_text("code,name,lon,lat,trade\nM1,烩面馆,116.395,39.905,餐饮\n")
+    dry = run("import", "places", str(merchants), "--kind", "merchant")
+    assert dry.exit_code == 0, dry.output
+    assert "places_imported" not in audit_actions(cli_database)
+    done = run("import", "places", str(merchants), "--kind", "merchant", "--commit")
+    assert done.exit_code == 0, done.output
+    assert audit_actions(cli_database).count("places_imported") == 1

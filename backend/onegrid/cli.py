@@ -102,14 +102,22 @@ def _session_factory():
 READ_ERRORS = (OSError, UnicodeError, ValueError, zipfile.BadZipFile)
 
 
-def _run_import(work, commit: bool, report_file: Path | None, skip_rejected: bool) -> None:
+def _run_import(
+    work,
+    commit: bool,
+    report_file: Path | None,
+    skip_rejected: bool,
+    audit: tuple[str, str] | None = None,
+) -> None:
     """Run an import in one transaction and commit it only when asked and nothing is amiss.
 
     `work(session)` stages and checks, and writes too when --commit is given. The transaction
     is rolled back for a dry run, and for a commit with rejected rows unless --skip-rejected:
     either everything in the file is written, or nothing. Exit code 1 when rows were rejected
-    and nothing was written.
+    and nothing was written. `audit` (action, source) names the audit entry a committed
+    import writes, in its own transaction (rolled back, it leaves no entry either).
     """
+    from onegrid.auth import repository as auth_repo
     from onegrid.errors import OneGridError
 
     if report_file is not None:
@@ -121,6 +129,22 @@ def _run_import(work, commit: bool, report_file: Path | None, skip_rejected: boo
             report.commit_requested = commit
             if commit and (not report.rejected or skip_rejected):
                 report.committed = True
+                if audit is not None:
+                    action, source = audit
+                    auth_repo.audit(
+                        session,
+                        action,
+                        actor=_cli_actor(),
+                        target=source,
+                        client=_cli_client(),
+                        detail={
+                            "kind": report.kind,
+                            "read": report.read,
+                            "accepted": report.accepted,
+                            "rejected": len(report.rejected),
+                            **report.summary,
+                        },
+                    )
             else:
                 session.rollback()
     except OneGridError as exc:
@@ -288,6 +312,7 @@ def import_places_cmd(
         commit,
         report_file,
         skip_rejected,
+        audit=("places_imported", file.name),
     )
 
 
@@ -313,6 +338,7 @@ def import_osm_cmd(
         commit,
         report_file,
         skip_rejected,
+        audit=("places_imported", directory.name),
     )
 
 
@@ -371,7 +397,7 @@ def import_cases_cmd(
             service.write_cases(session, progress=_progress)
         return report
 
-    _run_import(work, commit, report_file, skip_rejected)
+    _run_import(work, commit, report_file, skip_rejected, audit=("cases_imported", file.name))
 
 
 @import_app.command("responsibility-items")
@@ -382,24 +408,15 @@ def import_responsibility_items_cmd(
 ) -> None:
     """Import a responsibility list (事项清单) from CSV: code, name, responsible_level,
     on_the_spot, time_limit, category_code, department_code, grids, units. All or nothing."""
-    from onegrid.auth import repository as auth_repo
     from onegrid.duties import service
 
-    def work(session):
-        report = service.import_items(session, file)
-        if commit and not report.rejected:
-            # In the import's own transaction: nothing written, no entry.
-            auth_repo.audit(
-                session,
-                "responsibility_items_imported",
-                actor=_cli_actor(),
-                target=file.name,
-                client=_cli_client(),
-                detail={"read": report.read, "accepted": report.accepted, **report.summary},
-            )
-        return report
-
-    _run_import(work, commit, report_file, skip_rejected=False)
+    _run_import(
+        lambda session: service.import_items(session, file),
+        commit,
+        report_file,
+        skip_rejected=False,
+        audit=("responsibility_items_imported", file.name),
+    )
 
 
 @export_app.command("cases")
