@@ -8,8 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from tests.cases.test_attachments_api import JPEG
-from tests.cases.test_workflow_api import report
+from tests.cases.test_workflow_api import DISPATCHER, IN_COURTYARD, WORKER, report
 from tests.cases.test_workflow_api import street as street  # noqa: F401 - fixture
+from tests.helpers import bearer
 
 BOUNDARY = "onegrid-test-boundary"
 PIECE = b"x" * 65536
@@ -79,6 +80,19 @@ def test_an_upload_with_a_wrong_token_is_refused_before_its_body_is_read(anonymo
         headers=[(b"authorization", b"Bearer forged.token.here")],
     )
     assert statuses == [401] and taken == 0
+
+
+def test_an_upload_to_a_case_one_does_not_see_is_refused_before_its_body_is_read(client, street):
+    east = report(client, at=IN_COURTYARD, headers=DISPATCHER)  # C2; the worker is C1-01
+    token = bearer(client, WORKER)["Authorization"].encode()
+    for case_id in (east["id"], 999999):
+        statuses, taken = post_raw(
+            client.app,
+            f"/api/cases/{case_id}/attachments",
+            pieces=160,
+            headers=[(b"authorization", token)],
+        )
+        assert statuses == [404] and taken == 0, case_id
 
 
 def multipart(*parts: tuple[str, str | None, bytes]) -> bytes:

@@ -69,7 +69,7 @@ def test_a_photo_of_exactly_the_limit_fits_and_one_far_over_gets_413(client, str
     assert r.status_code == 201 and r.json()["size_bytes"] == settings.max_upload_bytes
     one_more = exact + b"\x00"
     r = upload(client, case["id"], one_more)
-    assert r.status_code == 422 and "the limit is" in r.json()["message"]
+    assert r.status_code == 422 and "over the limit of" in r.json()["message"]
     far_over = JPEG + bytes(2 * settings.max_upload_bytes)
     assert upload(client, case["id"], far_over).status_code == 413
 

@@ -216,7 +216,12 @@ async def upload_attachment(
 ) -> dict:
     """Attach a photo or file (the multipart field 'file') to an open case; name its id in a
     later action to put it on the event."""
-    upload = await read_upload(request, settings.max_upload_bytes)  # only once signed in
+    # A case one does not see, or a finished one, is refused before the file is read.
+    scope = scope_of(actor)
+    await in_transaction(
+        request, lambda session: service.open_case_for_files(session, case_id, scope=scope)
+    )
+    upload = await read_upload(request, settings.max_upload_bytes)
     return await in_transaction(
         request,
         lambda session: service.add_attachment(
@@ -227,7 +232,7 @@ async def upload_attachment(
             declared_type=upload.declared_type,
             uploaded_by=actor.name,
             settings=settings,
-            scope=scope_of(actor),
+            scope=scope,
         ),
     )
 

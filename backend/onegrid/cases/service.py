@@ -615,6 +615,17 @@ def deadline_watch(
 # --- attachments ------------------------------------------------------------------------
 
 
+def open_case_for_files(session: Session, case_id: int, *, scope: Scope) -> dict[str, Any]:
+    """The case, if the person sees it and it is still open: asked before an upload is read,
+    and again when it is stored."""
+    case = get_case(session, case_id, scope=scope)
+    if case["status"] in workflow.FINISHED:
+        raise TransitionNotAllowed(
+            f"case {case_id} is {case['status']}: files go on open cases", field="file"
+        )
+    return case
+
+
 def add_attachment(
     session: Session,
     case_id: int,
@@ -627,18 +638,13 @@ def add_attachment(
     scope: Scope,
 ) -> dict[str, Any]:
     """Check a photo or file by its content and store it on the case (not yet on an event)."""
-    case = get_case(session, case_id, scope=scope)
-    if case["status"] in workflow.FINISHED:
-        raise TransitionNotAllowed(
-            f"case {case_id} is {case['status']}: files go on open cases", field="file"
-        )
+    open_case_for_files(session, case_id, scope=scope)
     name = attachments.clean_filename(filename)
     if not content:
         raise InvalidInput(f"{name} is empty", field="file")
-    if len(content) > settings.max_upload_bytes:
+    if len(content) > settings.max_upload_bytes:  # the reader stops one byte past the limit
         raise InvalidInput(
-            f"{name} is {len(content):,} bytes; the limit is {settings.max_upload_bytes:,}",
-            field="file",
+            f"{name} is over the limit of {settings.max_upload_bytes:,} bytes", field="file"
         )
     detected = attachments.detect_type(content[:16])
     if detected is None:
