@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     # turn without a thread or a database connection, so a burst of sign-ins cannot take
     # the server's memory.
     password_checks_at_once: Annotated[int, Field(ge=1, le=64)] = 2
+    # ... and at most this many wait (about half a second); more get 429 at once.
+    password_checks_queue: Annotated[int, Field(ge=0, le=10_000)] = 16
     # Map page
     tile_url: str | None = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     tile_attribution: str = "© OpenStreetMap contributors"

@@ -17,7 +17,7 @@ from onegrid.auth import service as auth_service
 from onegrid.auth.actor import ROLES, Actor
 from onegrid.auth.scope import Scope, scope_of
 from onegrid.cases.deadlines import WorkCalendar
-from onegrid.errors import Forbidden, InvalidInput, NotAuthenticated
+from onegrid.errors import Forbidden, InvalidInput, NotAuthenticated, TooManyRequests
 from onegrid.settings import Settings
 
 T = TypeVar("T")
@@ -39,7 +39,15 @@ async def in_transaction(
             return work(session)
 
     if checks_password:
-        return await anyio.to_thread.run_sync(run, limiter=_password_checks(request))
+        limiter = _password_checks(request)
+        # A queue without end would let a flood of wrong passwords from many addresses keep
+        # staff waiting a minute to sign in; past a short queue the answer is "try again".
+        if limiter.statistics().tasks_waiting >= request.app.state.settings.password_checks_queue:
+            raise TooManyRequests(
+                "the server is checking many passwords at once; try again in a few seconds",
+                retry_after_s=2,
+            )
+        return await anyio.to_thread.run_sync(run, limiter=limiter)
     return await run_in_threadpool(run)
 
 
