@@ -115,3 +115,29 @@ def test_once_the_body_is_in_the_app_may_wait_on_the_client_without_a_deadline()
     # The app's own wait (0.5 s) runs out, not the body deadline (0.1 s): no 408.
     assert isinstance(error, TimeoutError)
     assert [m["status"] for m in sent if m["type"] == "http.response.start"] == [200]
+
+
+def test_a_body_trickled_slower_than_the_idle_limit_still_ends_at_the_deadline():
+    sent, seen_by_app = [], []
+
+    async def receive():  # a byte every 0.05 s: never idle for 0.2 s, never done
+        await asyncio.sleep(0.05)
+        return {"type": "http.request", "body": b"x", "more_body": True}
+
+    async def send(message):
+        sent.append(message)
+
+    async def app(scope, receive, send):
+        while True:
+            message = await receive()
+            seen_by_app.append(message)
+            if message["type"] != "http.request" or not message.get("more_body"):
+                break
+
+    scope = {"type": "http", "method": "POST", "path": "/api/reports", "headers": []}
+    limiter = BodySizeLimit(app, max_bytes=10**9, idle_timeout_s=0.2, deadline_s=0.6)
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, limiter(scope, receive, send)).result(timeout=30)
+    assert [m["status"] for m in sent if m["type"] == "http.response.start"] == [408]
+    assert b"within 0.6 s" in sent[1]["body"]
+    assert seen_by_app[-1]["type"] == "http.disconnect" and 5 <= len(seen_by_app) <= 14

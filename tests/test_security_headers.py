@@ -46,3 +46,12 @@ def test_an_unexpected_failure_answers_500_without_its_details(settings):
     assert r.json() == {"error": "InternalError", "message": "unexpected server error"}
     assert "hunter2" not in r.text and "Traceback" not in r.text
     app.state.engine.dispose()
+
+
+def test_answers_of_the_body_limit_carry_the_headers_too(anonymous):
+    r = anonymous.post(
+        "/api/reports", content=b"x" * 2_000_000, headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 413
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["x-frame-options"] == "DENY"

@@ -12,12 +12,13 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from onegrid import __version__
-from onegrid.api.limits import BodySizeLimit, SecurityHeaders
+from onegrid.api.limits import BodySizeLimit, NulInUrl, SecurityHeaders
 from onegrid.api.ratelimit import ClientLimits
 from onegrid.auth.router import router as auth_router
 from onegrid.cases.deadlines import TIME_ZONE, WorkCalendar
@@ -44,6 +45,14 @@ def _problem(error: dict) -> dict:
         where = (error.get("ctx") or {}).get("error", "")
         return {"field": "body", "reason": f"not valid JSON ({where})".replace(" ()", "")}
     field = ".".join(str(p) for p in error["loc"] if p != "body") or "body"
+    limit = (error.get("ctx") or {}).get("max_length")
+    if error.get("type") == "too_long" and isinstance(error.get("input"), str) and limit:
+        # A text checked by a validator of ours is measured "after validation", and pydantic
+        # then counts "items": say characters, as for any other text.
+        return {
+            "field": field,
+            "reason": f"at most {limit} characters, got {len(error['input'])}",
+        }
     return {"field": field, "reason": error["msg"]}
 
 
@@ -128,6 +137,15 @@ def create_app(
             status_code=422,
         )
 
+    @app.exception_handler(ClientDisconnect)
+    async def client_left(request: Request, _: ClientDisconnect) -> Response:
+        # A phone losing its signal mid-upload, or a body cut off at the size or time limit
+        # (api/limits.py, which has answered already): one line, not a traceback.
+        log.info(
+            "client left before its request body was read: %s %s", request.method, request.url.path
+        )
+        return Response(status_code=400)
+
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
@@ -135,7 +153,6 @@ def create_app(
             {"error": "InternalError", "message": "unexpected server error"}, status_code=500
         )
 
-    app.add_middleware(SecurityHeaders)
     if settings.cors_origins:  # closed by default: only the origins configured
         app.add_middleware(
             CORSMiddleware,
@@ -148,6 +165,8 @@ def create_app(
         max_bytes=settings.max_body_bytes,
         upload_max_bytes=settings.max_upload_bytes,
     )
+    app.add_middleware(NulInUrl)
+    app.add_middleware(SecurityHeaders)  # outermost: the 413, 408 and 422 answers get them too
     app.include_router(grids_router)
     app.include_router(cases_router)
     app.include_router(units_router)

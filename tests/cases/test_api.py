@@ -210,3 +210,24 @@ def test_a_chunked_oversized_body_is_refused_too(client):
 
     r = client.post("/api/cases", content=chunks(), headers={"content-type": "application/json"})
     assert r.status_code == 413
+
+
+def test_a_text_too_long_is_measured_in_characters(client, abcd):
+    r = client.post("/api/cases", json={"lon": 116.4, "lat": 39.9, "external_id": "号" * 101})
+    assert r.status_code == 422 and r.json()["field"] == "external_id"
+    assert "at most 100 characters, got 101" in r.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/api/grids/A%00", "path"),
+        ("/api/cases?grid=%00", "grid"),
+        ("/api/deadlines?unit=D%0001", "unit"),
+        ("/api/audit?actor=x%00", "actor"),
+    ],
+)
+def test_a_nul_in_the_url_is_refused_naming_the_parameter(client, url, field):
+    r = client.get(url)
+    assert r.status_code == 422 and r.json()["field"] == field, r.text
+    assert r.headers["x-content-type-options"] == "nosniff"

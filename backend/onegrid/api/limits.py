@@ -1,5 +1,5 @@
-"""A request body limit that also holds for chunked uploads (no Content-Length to trust),
-and the security headers of pages and answers."""
+"""A request body limit that also holds for chunked uploads (no Content-Length to trust), a
+refusal of NUL characters in URLs, and the security headers of pages and answers."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import json
 import re
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -16,6 +17,9 @@ MULTIPART_OVERHEAD = 64 * 1024
 # without a byte the client gets 408. A phone on a slow link still sends something every
 # few seconds.
 BODY_IDLE_TIMEOUT_S = 30.0
+# ... and a body trickled a byte at a time must still end: a 10 MB photo at 3G speed takes
+# under two minutes.
+BODY_DEADLINE_S = 300.0
 UPLOAD_PATH = re.compile(r"^/api/(cases/\d+|reports/[^/]+)/attachments$")
 
 
@@ -31,10 +35,12 @@ class BodySizeLimit:
         max_bytes: int,
         upload_max_bytes: int | None = None,
         idle_timeout_s: float = BODY_IDLE_TIMEOUT_S,
+        deadline_s: float = BODY_DEADLINE_S,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.idle_timeout_s = idle_timeout_s
+        self.deadline_s = deadline_s
         # The multipart envelope (boundaries, part headers) comes on top of the file itself.
         self.upload_max_bytes = (upload_max_bytes or max_bytes) + MULTIPART_OVERHEAD
 
@@ -49,6 +55,8 @@ class BodySizeLimit:
             return
         received = 0
         body_done = refused = answered = False
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.deadline_s
 
         async def counted() -> Message:
             nonlocal received, body_done, refused
@@ -56,12 +64,18 @@ class BodySizeLimit:
                 return {"type": "http.disconnect"}
             if body_done:  # the app waits for a disconnect while it answers: no deadline
                 return await receive()
+            left = deadline - loop.time()
             try:
-                message = await asyncio.wait_for(receive(), self.idle_timeout_s)
+                message = await asyncio.wait_for(receive(), min(self.idle_timeout_s, left))
             except TimeoutError:
                 refused = True
                 if not answered:
-                    await _answer(send, 408, f"no request body for {self.idle_timeout_s:g} s")
+                    reason = (
+                        f"the request body did not arrive within {self.deadline_s:g} s"
+                        if left <= self.idle_timeout_s
+                        else f"no request body for {self.idle_timeout_s:g} s"
+                    )
+                    await _answer(send, 408, reason)
                 return {"type": "http.disconnect"}
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
@@ -85,8 +99,8 @@ class BodySizeLimit:
         await _answer(send, 413, f"request body over {limit} bytes")
 
 
-async def _answer(send: Send, status: int, message: str) -> None:
-    payload: dict[str, Any] = {"error": "InvalidInput", "message": message, "field": "body"}
+async def _answer(send: Send, status: int, message: str, field: str = "body") -> None:
+    payload: dict[str, Any] = {"error": "InvalidInput", "message": message, "field": field}
     data = json.dumps(payload).encode()
     await send(
         {
@@ -99,6 +113,34 @@ async def _answer(send: Send, status: int, message: str) -> None:
         }
     )
     await send({"type": "http.response.body", "body": data})
+
+
+class NulInUrl:
+    """A NUL character in the path or a query value can never name anything stored
+    (PostgreSQL text cannot hold it): 422 naming the parameter, before any route runs."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            where = _nul_in(scope)
+            if where is not None:
+                await _answer(send, 422, f"{where} contains a NUL character (%00)", field=where)
+                return
+        await self.app(scope, receive, send)
+
+
+def _nul_in(scope: Scope) -> str | None:
+    if "\x00" in scope["path"]:
+        return "path"
+    query = scope.get("query_string", b"").decode("latin-1")
+    if "%00" not in query and "\x00" not in query:
+        return None
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            return name.replace("\x00", "") or "query"
+    return None
 
 
 # The map page loads only its own scripts and styles (Leaflet sets inline styles on tiles and
