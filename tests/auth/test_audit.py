@@ -99,6 +99,20 @@ def test_changing_one_s_own_password_is_logged_with_the_address(client, street):
     )
 
 
+def test_signing_out_and_a_reused_refresh_token_are_logged_with_the_address(client, street):
+    client.post("/api/users", json={"username": "zhao", "password": PASSWORD, "role": "auditor"})
+    sign_in = {"username": "zhao", "password": PASSWORD}
+    first = client.post("/api/auth/token", data=sign_in).json()["refresh_token"]
+    assert client.post("/api/auth/refresh", json={"refresh_token": first}).status_code == 200
+    assert client.post("/api/auth/refresh", json={"refresh_token": first}).status_code == 401
+    reused = last(client, "refresh_token_reused")
+    assert (reused["actor"], reused["client"]) == ("zhao", "testclient")
+    other = client.post("/api/auth/token", data=sign_in).json()["refresh_token"]
+    assert client.post("/api/auth/revoke", json={"refresh_token": other}).status_code == 204
+    revoked = last(client, "token_revoked")
+    assert (revoked["actor"], revoked["client"]) == ("zhao", "testclient")
+
+
 def test_entries_come_newest_first_and_filter_by_action_actor_and_time(client, street, clock):
     clock.set("2026-12-01T09:00:00+08:00")
     client.post("/api/users", json={"username": "a1", "password": PASSWORD, "role": "auditor"})

@@ -105,7 +105,9 @@ async def refresh(
     """A new pair for a refresh token, which cannot be used again."""
     result = await in_transaction(
         request,
-        lambda session: service.refresh(session, body.refresh_token, now=now, settings=settings),
+        lambda session: service.refresh(
+            session, body.refresh_token, now=now, settings=settings, client=_client(request)
+        ),
     )
     if isinstance(result, NotAuthenticated):
         raise result  # after the commit: a reused token has revoked its family
@@ -117,7 +119,10 @@ async def revoke(body: RefreshRequest, request: Request, now: ClockDep) -> None:
     """Sign out: the refresh token stops working at once (an access token already issued
     lives until it expires, at most ONEGRID_ACCESS_TOKEN_MINUTES)."""
     await in_transaction(
-        request, lambda session: service.revoke(session, body.refresh_token, now=now)
+        request,
+        lambda session: service.revoke(
+            session, body.refresh_token, now=now, client=_client(request)
+        ),
     )
 
 

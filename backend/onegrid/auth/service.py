@@ -411,7 +411,12 @@ def sign_in(
 
 
 def refresh(
-    session: Session, refresh_token: str, *, now: datetime, settings: Settings
+    session: Session,
+    refresh_token: str,
+    *,
+    now: datetime,
+    settings: Settings,
+    client: str | None = None,
 ) -> Tokens | NotAuthenticated:
     """A new pair for a valid refresh token, which is used up (rotation). A used-up token
     presented again means it was copied: every refresh token of that user is revoked (the
@@ -424,7 +429,7 @@ def refresh(
         return refusal
     if row["revoked_at"] is not None:
         repo.revoke_refresh_tokens(session, now, user_id=user["id"])
-        repo.audit(session, "refresh_token_reused", actor=user["username"], at=now)
+        repo.audit(session, "refresh_token_reused", actor=user["username"], client=client, at=now)
         return refusal
     if not user["active"] or _sessions_ended(user, row["created_at"].timestamp()):
         return refusal
@@ -432,11 +437,14 @@ def refresh(
     return _issue(session, user, now, settings)
 
 
-def revoke(session: Session, refresh_token: str, *, now: datetime) -> None:
+def revoke(
+    session: Session, refresh_token: str, *, now: datetime, client: str | None = None
+) -> None:
     row, user = _take_refresh_token(session, refresh_token)
     if row is not None and row["revoked_at"] is None:
         repo.revoke_refresh_tokens(session, now, token_id=row["id"])
-        repo.audit(session, "token_revoked", actor=user["username"] if user else None, at=now)
+        who = user["username"] if user else None
+        repo.audit(session, "token_revoked", actor=who, client=client, at=now)
 
 
 def _take_refresh_token(
