@@ -515,6 +515,9 @@ RULES: dict[tuple[str, str], Callable[[World, str], None]] = {
     ("POST", "/api/reports/{token}/evaluation"): follow_routes(
         "POST", "/api/reports/{token}/evaluation"
     ),
+    ("POST", "/api/reports/{token}/resubmit"): follow_routes(
+        "POST", "/api/reports/{token}/resubmit"
+    ),
     # Reference data with nothing personal in it.
     ("GET", "/api/workflow"): public("GET", "/api/workflow"),
     ("GET", "/api/units"): public("GET", "/api/units"),
@@ -1137,6 +1140,7 @@ OPEN_ROUTES = {
     ("GET", "/api/reports/{token}"),
     ("POST", "/api/reports/{token}/attachments"),
     ("POST", "/api/reports/{token}/evaluation"),
+    ("POST", "/api/reports/{token}/resubmit"),
     ("GET", "/api/workflow"),
     ("GET", "/api/units"),
     ("GET", "/api/categories"),

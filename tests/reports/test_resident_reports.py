@@ -48,6 +48,7 @@ PUBLIC_VIEW = {
     "steps",
     "closed",
     "may_evaluate",
+    "may_resubmit",
     "satisfaction",
     "attachments",
     "may_add_attachments",
@@ -194,12 +195,39 @@ def test_staff_names_notes_and_internal_fields_never_reach_the_resident(anonymou
     ]
     assert [s["action_name"] for s in view["steps"]][1:3] == ["社区汇总", "立案"]
     assert all(
-        set(s) == {"action", "action_name", "status", "status_name", "at"} for s in view["steps"]
+        set(s) == {"action", "action_name", "status", "status_name", "at", "reason"}
+        and s["reason"] is None  # a reason only for a return, which asks the resident
+        for s in view["steps"]
     )
     for secret in ("liqiang", "zhaomin", "director", "handler-", unit, "督办：", "内部备注"):
         assert secret not in r.text, secret
     for internal in ("unit_code", "dispatch_rule", "lon", "possible_duplicates", "actor"):
         assert f'"{internal}"' not in r.text, internal
+
+
+def test_a_returned_report_shows_why_and_the_resident_sends_it_again(anonymous, street):
+    created = reported(anonymous)
+    url = created["follow_url"]
+    early = anonymous.post(url + "/resubmit", json={"note": "补充"})
+    assert early.status_code == 409 and early.json()["field"] == "note"  # not returned
+    case = staff_view(anonymous, street, created["reference"])
+    act(anonymous, case, "return", COMMUNITY, reason="请补充具体楼栋号和照片")
+
+    view = anonymous.get(url).json()
+    assert view["status"] == "returned" and view["may_resubmit"]
+    returned = view["steps"][-1]
+    assert (returned["action"], returned["reason"]) == ("return", "请补充具体楼栋号和照片")
+
+    r = anonymous.post(url + "/resubmit", json={"note": "3号楼东侧单元门口"})
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["may_resubmit"]) == ("reported", False)
+    events = anonymous.get(
+        f"/api/cases/{case['id']}/events", headers=bearer(anonymous, ADMIN)
+    ).json()
+    assert (events[-1]["action"], events[-1]["note"]) == ("resubmit", "3号楼东侧单元门口")
+    again = anonymous.post(url + "/resubmit", json={"note": "再次"})
+    assert again.status_code == 409
+    assert anonymous.post(url + "/resubmit", json={"note": ""}).status_code == 422
 
 
 def test_a_signed_in_residents_report_is_linked_to_their_account(client, street):

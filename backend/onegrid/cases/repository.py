@@ -616,12 +616,13 @@ def cases_reported_by(session: Session, user_id: int, limit: int) -> list[dict[s
 
 
 def public_steps(session: Session, case_id: int) -> list[dict[str, Any]]:
-    """The moves that changed the case's status, oldest first: what, to which status, when.
-    Who made them, their notes and data stay with the staff (GET /api/cases/{id}/events)."""
+    """The moves that changed the case's status, oldest first: what, to which status, when,
+    and the note (the service shows a resident only the reason of a return). Who made them
+    and their data stay with the staff (GET /api/cases/{id}/events)."""
     rows = session.execute(
         sa.text(
             """
-            SELECT action, to_status, at FROM case_events
+            SELECT action, to_status, at, note FROM case_events
             WHERE case_id = :id AND from_status IS DISTINCT FROM to_status
             ORDER BY seq
             """

@@ -28,6 +28,7 @@ from onegrid.reports.schemas import (
     ReportCreated,
     ReportEvaluation,
     ReportRead,
+    ReportResubmission,
 )
 
 router = APIRouter(prefix="/api/reports", tags=["resident reports"])
@@ -137,4 +138,22 @@ def evaluate_report(
         now=now,
         calendar=calendar,
         settings=settings,
+    )
+
+
+@router.post(
+    "/{token}/resubmit", response_model=ReportRead, dependencies=[Depends(limit_token_uses)]
+)
+def resubmit_report(
+    token: str,
+    body: ReportResubmission,
+    session: SessionDep,
+    settings: SettingsDep,
+    calendar: CalendarDep,
+    now: ClockDep,
+) -> dict:
+    """Send a report the community returned (退回补充) back, with what it asked for (the
+    reason is on the return step of GET /api/reports/{token})."""
+    return service.resubmit(
+        session, token, note=body.note, now=now, calendar=calendar, settings=settings
     )

@@ -43,19 +43,29 @@ class ReportEvaluation(BaseModel):
     note: Text | None = Field(None, max_length=500)
 
 
+class ReportResubmission(BaseModel):
+    """What the resident adds to a report the community returned (退回补充)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    note: Text = Field(min_length=1, max_length=2000, description="what was asked for")
+
+
 class GridNames(BaseModel):
     community: str | None = Field(description="the community (second-level grid)")
     grid: str | None = Field(description="the grid responsible for the case")
 
 
 class ReportStep(BaseModel):
-    """One step of the case's progress: what happened and when, never who or why."""
+    """One step of the case's progress: what happened and when, never who; why only where
+    it asks the resident for something (the reason a report was returned)."""
 
     action: str
     action_name: str
     status: str
     status_name: str
     at: datetime
+    reason: str | None = Field(None, description="for a return (退回补充): what to add")
 
 
 class ReportRead(BaseModel):
@@ -72,6 +82,7 @@ class ReportRead(BaseModel):
     steps: list[ReportStep]
     closed: bool = Field(description="closed (已结案) or already evaluated")
     may_evaluate: bool = Field(description="closed and not yet rated")
+    may_resubmit: bool = Field(description="returned (退回补充): add what was asked for")
     satisfaction: int | None
     attachments: int = Field(description="photos on the report")
     may_add_attachments: bool

@@ -111,6 +111,8 @@ def _public_view(session: Session, case: dict[str, Any]) -> dict[str, Any]:
             "status": s["to_status"],
             "status_name": workflow.STATUS_NAMES.get(s["to_status"], s["to_status"]),
             "at": s["at"],
+            # The one note meant for the resident: what the community asks them to add.
+            "reason": s["note"] if s["action"] == "return" else None,
         }
         for s in cases_repo.public_steps(session, case["id"])
     ]
@@ -129,6 +131,7 @@ def _public_view(session: Session, case: dict[str, Any]) -> dict[str, Any]:
             "steps": [cases_service.in_beijing_time(s) for s in steps],
             "closed": status in ("closed", "evaluated"),
             "may_evaluate": status == "closed",
+            "may_resubmit": status == "returned",
             "satisfaction": case["satisfaction"],
             "attachments": photos,
             "may_add_attachments": status not in workflow.FINISHED and photos < MAX_ATTACHMENTS,
@@ -207,6 +210,38 @@ def evaluate(
         "evaluate",
         # The row is locked, so its version is the current one.
         {"version": case["version"], "satisfaction": satisfaction, "note": note},
+        actor=TOKEN_HOLDER,
+        now=now,
+        calendar=calendar,
+        settings=settings,
+        scope=Scope(case_id=case["id"]),
+    )
+    return follow(session, token)
+
+
+def resubmit(
+    session: Session,
+    token: str,
+    *,
+    note: str,
+    now: datetime,
+    calendar: WorkCalendar,
+    settings: Settings,
+) -> dict[str, Any]:
+    """Send a returned report back with what the community asked for (重新上报), through the
+    workflow like any other move."""
+    case = _followed(session, token, lock=True)
+    if case["status"] != "returned":
+        raise TransitionNotAllowed(
+            f"the report is {workflow.STATUS_NAMES[case['status']]}: only a report returned"
+            " for more information (退回补充) is sent again",
+            field="note",
+        )
+    cases_service.transition_case(
+        session,
+        case["id"],
+        "resubmit",
+        {"version": case["version"], "note": note},  # the row is locked: current version
         actor=TOKEN_HOLDER,
         now=now,
         calendar=calendar,
