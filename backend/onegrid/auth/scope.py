@@ -78,6 +78,17 @@ SUBTREE_CODES = """(
     SELECT code FROM subtree)"""
 
 
+def assigned_in_subtree(alias: str, parameter: str = "scope_grid") -> str:
+    """SQL: a case or place (aliased `alias`) names one grid per level; it is in the subtree
+    of the grid whose code is `:parameter` when one of them is."""
+    subtree = SUBTREE_CODES.replace(":scope_grid", f":{parameter}")
+    return (
+        f"ARRAY[{alias}.street_grid_id, {alias}.second_grid_id, {alias}.third_grid_id,"
+        f" {alias}.micro_grid_id, {alias}.dedicated_grid_id]"
+        f" && ARRAY(SELECT id FROM grids WHERE code IN {subtree})"
+    )
+
+
 def case_condition(scope: Scope, alias: str = "c") -> tuple[str, dict[str, Any]]:
     """An SQL condition on the cases table (aliased `alias`) and its parameters."""
     if scope.whole_street:
@@ -85,12 +96,7 @@ def case_condition(scope: Scope, alias: str = "c") -> tuple[str, dict[str, Any]]
     params: dict[str, Any] = {}
     seen = []
     if scope.grid_code:
-        # A case names one grid per level; it is in the subtree when one of them is.
-        seen.append(
-            f"ARRAY[{alias}.street_grid_id, {alias}.second_grid_id, {alias}.third_grid_id,"
-            f" {alias}.micro_grid_id, {alias}.dedicated_grid_id]"
-            f" && ARRAY(SELECT id FROM grids WHERE code IN {SUBTREE_CODES})"
-        )
+        seen.append(assigned_in_subtree(alias))
         params["scope_grid"] = scope.grid_code
     if scope.unit_code:
         seen.append(f"{alias}.unit_code = :scope_unit")
@@ -132,11 +138,7 @@ def place_condition(scope: Scope, alias: str = "p") -> tuple[str, dict[str, Any]
     params: dict[str, Any] = {}
     seen = []
     if scope.grid_code:
-        seen.append(
-            f"ARRAY[{alias}.street_grid_id, {alias}.second_grid_id, {alias}.third_grid_id,"
-            f" {alias}.micro_grid_id, {alias}.dedicated_grid_id]"
-            f" && ARRAY(SELECT id FROM grids WHERE code IN {SUBTREE_CODES})"
-        )
+        seen.append(assigned_in_subtree(alias))
         params["scope_grid"] = scope.grid_code
     if scope.unit_code:
         seen.append(

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from onegrid.auth.scope import SUBTREE_CODES, Scope, place_condition
+from onegrid.auth.scope import Scope, assigned_in_subtree, place_condition
 from onegrid.db.base import ASSIGNMENT_COLUMNS, ASSIGNMENT_FROM_A
 
 # The typed attributes a file may carry (places/service.py _file_attributes).
@@ -282,10 +282,7 @@ PLACE_SELECT = """
 
 # The places of a grid's subtree (the filter `grid=`): assigned to the grid or any grid
 # below it, under any boundary version of those codes.
-IN_GRID_SUBTREE = (
-    "ARRAY[p.street_grid_id, p.second_grid_id, p.third_grid_id, p.micro_grid_id,"
-    " p.dedicated_grid_id] && ARRAY(SELECT id FROM grids WHERE code IN {subtree})"
-).format(subtree=SUBTREE_CODES.replace(":scope_grid", ":filter_grid"))
+IN_GRID_SUBTREE = assigned_in_subtree("p", "filter_grid")
 
 
 def get_place(session: Session, place_id: int, scope: Scope) -> dict[str, Any] | None:
