@@ -168,16 +168,19 @@ def _make_accounts(session: Any) -> None:
     reports), the staff of each community, a dispatcher and a handler per department."""
     import sqlalchemy as sa
 
-    first_grid = session.execute(
-        sa.text("SELECT min(code) FROM grids WHERE level = 'third' AND valid_to IS NULL")
-    ).scalar_one()
+    thirds = session.execute(
+        sa.text("SELECT code FROM grids WHERE level = 'third' AND valid_to IS NULL ORDER BY code")
+    ).scalars().all()
     communities = session.execute(
         sa.text("SELECT code FROM grids WHERE level = 'second' AND valid_to IS NULL")
     ).scalars()
     units = session.execute(sa.text("SELECT code FROM units WHERE kind = 'department'")).scalars()
-    HEADERS[("worker", None)] = bench_account(
-        session, "bench-worker", "grid_worker", grid=first_grid
-    )
+    # A worker reports everywhere (it is their report), but verifies only in their own grid.
+    for t in thirds:
+        HEADERS[("worker", t)] = bench_account(
+            session, f"bench-worker-{t}".lower(), "grid_worker", grid=t
+        )
+    HEADERS[("worker", None)] = HEADERS[("worker", thirds[0])]
     HEADERS[("dispatcher", None)] = bench_account(session, "bench-dispatcher", "street_dispatcher")
     for c in communities:
         HEADERS[("community", c)] = bench_account(
@@ -384,7 +387,11 @@ def stop_server(server: subprocess.Popen, log: Any) -> None:
 
 
 def headers_for(who: str, case: dict[str, Any]) -> dict[str, str]:
-    part = {"community": case.get("second_code"), "handler": case.get("unit_code")}.get(who)
+    part = {
+        "community": case.get("second_code"),
+        "handler": case.get("unit_code"),
+        "worker": case.get("third_code"),
+    }.get(who)
     return HEADERS[(who, part)]
 
 
