@@ -131,7 +131,7 @@ def test_courtyards_are_on_by_default_coloured_by_status(
         expected = sum(1 for c in courtyards if c["properties"]["map_status"] == status)
         assert map_page.locator(f"path.og-courtyard-{status}").count() == expected, status
         legend = map_page.locator(f".og-courtyard-legend [data-courtyard-status={status}]")
-        expect(legend.locator(".og-legend-count")).to_have_text(str(expected))
+        expect(legend.locator(".og-courtyard-count")).to_have_text(str(expected))
     # The other kinds wait until someone switches them on.
     for kind in AREA_KINDS + POINT_KINDS:
         assert not _overlay(map_page, KIND_NAMES[kind]).locator("input").is_checked(), kind

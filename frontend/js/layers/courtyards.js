@@ -40,7 +40,8 @@ export function createCourtyardLayer(map, { onSelect, isClickForMap = () => fals
   const counts = new Map();
   legend.onAdd = () => {
     const list = h('ul', { class: 'og-legend-list' }, COURTYARD_STATUSES.map((s) => {
-      const count = h('span', { class: 'og-legend-count' });
+      // Not og-legend-count: that one counts cases (the case legend's filter).
+      const count = h('span', { class: 'og-courtyard-count' });
       const row = h('li', { class: 'og-legend-row', dataset: { courtyardStatus: s.key } },
         h('span', { class: 'og-legend-item' },
           h('span', { class: 'og-swatch og-swatch-area', style: `background:${s.color}` }),
