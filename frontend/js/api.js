@@ -247,3 +247,50 @@ export function lookup({ lon, lat, crs = 'wgs84' }) {
 export function reportCase({ lon, lat, crs = 'wgs84', category, description }) {
   return request('api/cases', { method: 'POST', body: { lon, lat, crs, category, description } });
 }
+
+// --- the places registry, red property, enterprise service and registry statistics ------------
+
+/** GET /api/places: a FeatureCollection of one kind's places the person sees, with their grids. */
+export function getPlaces({ kind, bbox, grid, limit } = {}) {
+  return request('api/places', { params: { kind, bbox, grid, limit } });
+}
+
+/** GET /api/places/{id}: one place with its attributes and its grid (code, name) per level. */
+export function getPlace(id) {
+  return request(`api/places/${encodeURIComponent(id)}`);
+}
+
+/** GET /api/red-property/map: courtyards with map_status, map_label and colour. */
+export function getCourtyardMap(bbox = null) {
+  return request('api/red-property/map', { params: { bbox } });
+}
+
+/** GET /api/red-property/courtyards/{id}/claims: a courtyard's claims, oldest first. */
+export function getCourtyardClaims(id) {
+  return request(`api/red-property/courtyards/${encodeURIComponent(id)}/claims`);
+}
+
+/** GET /api/red-property/coverage: courtyards needing red property, claimed, by company and community. */
+export function getRedPropertyCoverage() {
+  return request('api/red-property/coverage');
+}
+
+/** GET /api/red-property/claimable: unmanaged courtyards without an open claim. */
+export function getClaimableCourtyards() {
+  return request('api/red-property/claimable');
+}
+
+/** GET /api/enterprise-service/visits: visits, latest first, optionally of one enterprise. */
+export function getVisits({ enterprise, limit } = {}) {
+  return request('api/enterprise-service/visits', { params: { enterprise, limit } });
+}
+
+/** GET /api/enterprise-service/coverage: visit coverage of a quarter ("2025Q3"; default this one). */
+export function getVisitCoverage(quarter = null) {
+  return request('api/enterprise-service/coverage', { params: { quarter } });
+}
+
+/** GET /api/registry/stats: the registry figures over what the person sees, visits in `quarter`. */
+export function getRegistryStats(quarter = null) {
+  return request('api/registry/stats', { params: { quarter } });
+}

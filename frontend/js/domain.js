@@ -95,3 +95,46 @@ export const ROLE_LABELS = {
   auditor: '审计(只读)',
   resident: '居民',
 };
+
+/** Kinds of places in the registry (GET /api/places?kind=) as users read them. */
+export const PLACE_KINDS = {
+  building: '楼栋',
+  courtyard: '小区/院落',
+  merchant: '商户',
+  enterprise: '企业',
+  site: '项目工地',
+  resident_unit: '驻街单位',
+};
+
+/**
+ * Courtyard states on the map (GET /api/red-property/map's map_status, with the server's own
+ * label and colour when it sends them): 红色物业, a claim waiting, 无主管, 物业管理.
+ */
+export const COURTYARD_STATUSES = [
+  { key: 'red_property', label: '红色物业', color: '#c0392b' },
+  { key: 'claim_pending', label: '认领待审批', color: '#e67e22' },
+  { key: 'unmanaged', label: '无主管', color: '#7f8c8d' },
+  { key: 'property_managed', label: '物业管理', color: '#2e86c1' },
+];
+
+export const COURTYARD_STATUS_BY_KEY = Object.fromEntries(COURTYARD_STATUSES.map((s) => [s.key, s]));
+
+/** Red-property claim states (courtyard_claims.status). */
+export const CLAIM_STATUS_LABELS = {
+  pending: '待审批',
+  approved: '已认领',
+  rejected: '未通过',
+  ended: '已退出',
+};
+
+/** Grid staff duties and responsibility-item levels (GET /api/registry/stats). */
+export const STAFF_DUTY_LABELS = {
+  grid_leader: '网格长',
+  full_time_worker: '专职网格员',
+  part_time_worker: '兼职网格员',
+  sunk_staff: '下沉人员',
+  police: '社区民警',
+  instructor: '网格指导员',
+};
+
+export const ITEM_LEVEL_LABELS = { grid: '网格', community: '社区', street: '街道', department: '部门' };

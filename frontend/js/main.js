@@ -2,20 +2,24 @@
 // Leaflet and leaflet.markercluster are classic scripts (the plugin extends the global L),
 // loaded by index.html before this module runs.
 import * as api from './api.js';
-import { LEVELS } from './domain.js';
+import { LEVELS, PLACE_KINDS } from './domain.js';
 import { createBaseMap } from './layers/basemap.js';
 import { createGridLayers } from './layers/grids.js';
 import { createCaseLayer } from './layers/cases.js';
+import { createCourtyardLayer } from './layers/courtyards.js';
+import { createPlaceLayers, PLACE_OVERLAYS } from './layers/places.js';
 import { createDetailsPanel } from './panels/details.js';
 import { createLegend } from './panels/legend.js';
 import { createLookup } from './panels/lookup.js';
 import { createStatusLine } from './panels/status.js';
 import { createSignIn, mayUseMap, RESIDENT_NOTE } from './panels/signin.js';
 import { createAccount } from './panels/account.js';
+import { createRegistryPanel } from './panels/registry.js';
 
 const L = window.L;
 
 const CASE_LIMIT = 5000;
+const PLACE_LIMIT = 20000; // per kind: the API's largest page
 const DEFAULT_CONFIG = {
   tile_url: null,
   tile_attribution: '',
@@ -125,6 +129,66 @@ async function start() {
     onGridCode: (code) => openGridByCode(code),
     onClose: () => grids.highlight(null),
     boundaryMetres: config.on_boundary_m,
+    loadPlace: (kind, id) => loadPlace(kind, id),
+  });
+
+  // A place's record, and for a courtyard its claims, for an enterprise its last visits; a
+  // section the person may not read (403) is left out.
+  const optional = (promise) => promise.catch((error) => (error.status === 403 ? null : error));
+  async function loadPlace(kind, id) {
+    const [place, claims, visits] = await Promise.all([
+      api.getPlace(id),
+      kind === 'courtyard' ? optional(api.getCourtyardClaims(id)) : undefined,
+      kind === 'enterprise' ? optional(api.getVisits({ enterprise: id, limit: 5 })) : undefined,
+    ]);
+    const p = place.properties || {};
+    grids.highlight(p.responsible?.code || null);
+    // Opened from a list: bring the place into view.
+    if (Number.isFinite(p.lat) && Number.isFinite(p.lon) && !map.getBounds().contains([p.lat, p.lon])) {
+      map.panTo([p.lat, p.lon]);
+    }
+    return { place, claims, visits };
+  }
+
+  function selectPlace(kind, feature) {
+    grids.highlight(null);
+    details.showPlace(kind, feature);
+  }
+
+  const courtyards = createCourtyardLayer(map, {
+    onSelect: (feature) => selectPlace('courtyard', feature),
+    isClickForMap: () => lookupUi?.isActive() ?? false,
+    collapsed: compact,
+  });
+  let layerControl = null;
+  const places = createPlaceLayers(map, {
+    fetchKind: (kind) => api.getPlaces({ kind, limit: PLACE_LIMIT }),
+    onSelect: (kind, feature) => selectPlace(kind, feature),
+    isClickForMap: () => lookupUi?.isActive() ?? false,
+    onLoaded: (kind, { count }) => {
+      if (count >= PLACE_LIMIT) status.notice(`places-${kind}`, `地点较多，只加载了 ${PLACE_LIMIT} 个。`);
+      relistPlaceOverlays();
+    },
+    onForbidden: () => relistPlaceOverlays(),
+    onError: (kind, error) => status.error(`${PLACE_KINDS[kind]}加载失败：${error.message}`),
+  });
+
+  // The layer control names an overlay once; re-listing them in order shows the new counts.
+  function relistPlaceOverlays() {
+    if (!layerControl) return;
+    for (const { kind } of PLACE_OVERLAYS) layerControl.removeLayer(places.overlays[kind].group);
+    for (const { kind } of PLACE_OVERLAYS) {
+      const entry = places.overlays[kind];
+      if (entry.state !== 'forbidden') layerControl.addOverlay(entry.group, places.label(kind));
+    }
+  }
+
+  const registry = createRegistryPanel(document.getElementById('registry'), {
+    toggle: document.getElementById('registry-toggle'),
+    onPlace: (kind, id) => {
+      if (compact) registry.close(); // one sheet at a time on a phone
+      selectPlace(kind, { id, properties: { id } });
+    },
   });
 
   function selectGrid(feature) {
@@ -192,7 +256,18 @@ async function start() {
     status.error(`事件加载失败：${error.message}`);
   });
 
-  const [gridResults] = await Promise.all([gridsLoaded, casesLoaded]);
+  const courtyardsLoaded = courtyards.load(
+    () => api.getCourtyardMap(),
+    () => api.getPlaces({ kind: 'courtyard', limit: PLACE_LIMIT }),
+  ).catch((error) => {
+    status.error(`小区加载失败：${error.message}`);
+    return { error };
+  });
+
+  const [gridResults, , courtyardResult] = await Promise.all([gridsLoaded, casesLoaded, courtyardsLoaded]);
+  // Who may not read places sees neither their overlays nor the registry (the API said 403).
+  const readsPlaces = !courtyardResult.forbidden;
+  if (readsPlaces && !courtyardResult.error) courtyards.layer.addTo(map);
   cases.layer.addTo(map);
 
   const overlays = {};
@@ -201,10 +276,17 @@ async function start() {
     overlays[r.error ? `${label}（加载失败）` : `${label} (${r.count})`] = grids.levels[key].group;
   }
   overlays['事件'] = cases.layer;
-  L.control.layers(baseLayers, overlays, { collapsed: compact, position: 'topright' }).addTo(map);
+  if (readsPlaces) {
+    overlays[courtyardResult.error ? '小区/院落（加载失败）' : `小区/院落 (${courtyardResult.count})`] = courtyards.layer;
+  }
+  layerControl = L.control.layers(baseLayers, overlays, { collapsed: compact, position: 'topright' }).addTo(map);
+  if (readsPlaces) {
+    relistPlaceOverlays();
+    registry.enable();
+  }
 
   // For diagnostics in the browser console and for browser tests.
-  window.oneGrid = { map, grids, cases, details, lookup: lookupUi };
+  window.oneGrid = { map, grids, cases, details, lookup: lookupUi, courtyards, places, registry };
   // Unless the session ended while loading: then the sign-in screen stays up.
   if (document.body.dataset.state === 'loading') document.body.dataset.state = 'ready';
 }

@@ -6,11 +6,20 @@ to turn a lon/lat into a screen position and to wait for the map to settle. The 
 from the `live_accounts` fixture (tests/conftest.py).
 """
 
-import struct
-import zlib
-
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
+from tests.frontend.pages import (
+    ACCESS_KEY,
+    READY,
+    REFRESH_KEY,
+    SIGN_IN,
+)
+from tests.frontend.pages import api_get as _api
+from tests.frontend.pages import keep_off_the_network as _keep_off_the_network
+from tests.frontend.pages import open_map as _open
+from tests.frontend.pages import settle as _settle
+from tests.frontend.pages import sign_in as _sign_in
+from tests.frontend.pages import stored as _stored
 
 LEVELS = ["street", "second", "third", "micro", "dedicated"]
 LEVEL_NAMES = {
@@ -21,121 +30,6 @@ LEVEL_NAMES = {
     "dedicated": "专属网格",
 }
 UNREACHABLE_TILES = "http://tiles.invalid/{z}/{x}/{y}.png"
-READY = "body[data-state=ready]"
-SIGN_IN = "#sign-in"
-ACCESS_KEY = "onegrid.access_token"
-REFRESH_KEY = "onegrid.refresh_token"
-
-
-def _png_1x1() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00\x00\x00\x00\x00"))
-        + chunk(b"IEND", b"")
-    )
-
-
-BLANK_TILE = _png_1x1()
-
-
-@pytest.fixture
-def base_url_(live_server_url: str) -> str:
-    return live_server_url.rstrip("/")
-
-
-@pytest.fixture
-def problems(page: Page) -> list[str]:
-    """Console errors and uncaught exceptions of the page, as text."""
-    found: list[str] = []
-    page.on(
-        "console",
-        lambda msg: (
-            found.append(f"console: {msg.text} ({msg.location.get('url')})")
-            if msg.type == "error"
-            else None
-        ),
-    )
-    page.on("pageerror", lambda err: found.append(f"pageerror: {err}"))
-    return found
-
-
-def _keep_off_the_network(page: Page, base: str) -> None:
-    """Tiles from any other host get a blank image, anything else is refused: tests never
-    reach the internet, and a configured online base map still 'loads'."""
-
-    def handle(route: Route) -> None:
-        if route.request.resource_type == "image":
-            route.fulfill(status=200, content_type="image/png", body=BLANK_TILE)
-        else:
-            route.abort()
-
-    page.route(lambda url: not url.startswith(base), handle)
-
-
-def _sign_in(page: Page, account: dict, *, tap: bool = False) -> None:
-    """Fills in the sign-in form as a person would and submits it."""
-    form = page.locator(SIGN_IN + " form")
-    expect(form).to_be_visible()
-    form.get_by_label("用户名").fill(account["username"])
-    form.get_by_label("密码").fill(account["password"])
-    button = form.get_by_role("button", name="登录")
-    if tap:
-        button.tap()
-    else:
-        button.click()
-
-
-def _open(page: Page, base: str, account: dict, *, tap: bool = False) -> Page:
-    page.goto(base + "/")
-    _sign_in(page, account, tap=tap)
-    page.wait_for_selector(READY, timeout=30_000)
-    _settle(page)
-    return page
-
-
-def _stored(page: Page, key: str) -> str | None:
-    return page.evaluate("(key) => sessionStorage.getItem(key)", key)
-
-
-def _settle(page: Page) -> None:
-    """Waits for pan/zoom animations and the label pass that follows them."""
-    page.wait_for_function(
-        """() => new Promise((resolve) => {
-            const map = window.oneGrid.map;
-            const frame = () => requestAnimationFrame(() => resolve(true));
-            const done = () => requestAnimationFrame(frame);
-            const moving = map._animatingZoom || (map._panAnim && map._panAnim._inProgress);
-            if (moving) map.once('moveend', done);
-            else done();
-        })"""
-    )
-    page.wait_for_timeout(400)  # marker-cluster animations run 300 ms after the move
-
-
-@pytest.fixture
-def office(live_accounts: dict) -> dict:
-    """The street office's account (street_admin): sees the whole street."""
-    return live_accounts["office"]
-
-
-@pytest.fixture
-def map_page(page: Page, base_url_: str, problems: list[str], office: dict) -> Page:
-    _keep_off_the_network(page, base_url_)
-    return _open(page, base_url_, office)
-
-
-def _api(page: Page, base: str, path: str) -> dict:
-    """GET path as the person signed in on the page (with the page's own access token)."""
-    token = _stored(page, ACCESS_KEY)
-    response = page.request.get(base + path, headers={"Authorization": f"Bearer {token}"})
-    assert response.ok, f"{path}: HTTP {response.status}"
-    return response.json()
 
 
 def _grid_counts(page: Page, base: str) -> dict[str, int]:

@@ -1,20 +1,30 @@
 // The details panel: one case, one grid, or the answer of a point lookup.
-import { LEVELS, LEVEL_LABELS, LIGHTS, SOURCE_LABELS, statusInfo } from '../domain.js';
+import {
+  CLAIM_STATUS_LABELS, LEVELS, LEVEL_LABELS, LIGHTS, PLACE_KINDS, SOURCE_LABELS, statusInfo,
+} from '../domain.js';
 import { h, formatMetres, formatTime } from '../dom.js';
+import { courtyardStatus } from '../layers/courtyards.js';
+
+const MANAGEMENT_LABELS = { property_managed: '物业管理', unmanaged: '无主管', red_property: '红色物业' };
+// Attributes kept for the record, not for reading.
+const HIDDEN_ATTRIBUTES = new Set(['raw_crs', 'raw_geometry']);
 
 /**
  * el: the panel element (with .og-panel-title, .og-panel-body and a close button).
  * gridName(code) returns a loaded grid's name; onGridCode(code) opens that grid;
- * loadProgress(id) resolves to {case, events, actionNames} for a case's workflow section.
+ * loadProgress(id) resolves to {case, events, actionNames} for a case's workflow section;
+ * loadPlace(kind, id) resolves to {place, claims, visits} for a place (claims and visits are
+ * null when the person may not read them, or an Error when they failed).
  */
 export function createDetailsPanel(el, {
-  gridName = () => null, onGridCode, onClose, boundaryMetres = 5, loadProgress,
+  gridName = () => null, onGridCode, onClose, boundaryMetres = 5, loadProgress, loadPlace,
 } = {}) {
   const title = el.querySelector('.og-panel-title');
   const body = el.querySelector('.og-panel-body');
   el.querySelector('.og-panel-close').addEventListener('click', () => close());
 
   function open(kind, heading, ...content) {
+    for (const key of ['code', 'caseId', 'placeId', 'placeKind']) delete el.dataset[key];
     el.dataset.kind = kind;
     title.textContent = heading;
     body.replaceChildren(...content.flat().filter(Boolean));
@@ -29,6 +39,8 @@ export function createDetailsPanel(el, {
     delete el.dataset.kind;
     delete el.dataset.code;
     delete el.dataset.caseId;
+    delete el.dataset.placeId;
+    delete el.dataset.placeKind;
     onClose?.();
   }
 
@@ -102,8 +114,125 @@ export function createDetailsPanel(el, {
         e.late ? h('span', { class: 'og-late' }, ' 超时') : null))));
   }
 
+  const yesNo = (v) => (v ? '是' : '否');
+
+  // The typed attributes of each kind (README: attributes by kind).
+  function attributeRows(p) {
+    const unit = (name, code) => (name ? `${name}（${code}）` : code);
+    switch (p.kind) {
+      case 'building':
+        return [row('地址', p.address), row('户数', p.households), row('人数', p.residents)];
+      case 'courtyard':
+        return [
+          row('地址', p.address), row('户数', p.households), row('人数', p.residents),
+          row('管理状态', MANAGEMENT_LABELS[p.management_status] || p.management_status || '未登记'),
+          row('物业/认领单位', unit(p.manager_unit_name, p.manager_unit_code))];
+      case 'merchant':
+        return [row('地址', p.address), row('证照号', p.licence_no), row('行业', p.trade),
+          row('联系单位', unit(p.contact_unit_name, p.contact_unit_code))];
+      case 'enterprise':
+        return [row('地址', p.address), row('证照号', p.licence_no), row('行业', p.trade),
+          row('重点税源', yesNo(p.key_tax_source)), row('规上企业', yesNo(p.above_scale)),
+          row('包联干部', p.service_officer),
+          row('联系单位', unit(p.contact_unit_name, p.contact_unit_code))];
+      case 'site':
+        return [row('地址', p.address), row('开工日期', p.starts_on), row('完工日期', p.ends_on),
+          row('联系单位', unit(p.contact_unit_name, p.contact_unit_code))];
+      default:
+        return [row('地址', p.address), row('行业', p.trade),
+          row('联系单位', unit(p.contact_unit_name, p.contact_unit_code))];
+    }
+  }
+
+  // Other properties (from an import): plain values only, as sent.
+  function otherRows(attributes) {
+    return Object.entries(attributes || {})
+      .filter(([k, v]) => !HIDDEN_ATTRIBUTES.has(k) && v !== null && typeof v !== 'object')
+      .slice(0, 30)
+      .map(([k, v]) => row(k, String(v)));
+  }
+
+  function claimList(claims) {
+    if (claims === null) return null; // not this person's to read
+    if (claims instanceof Error) return h('p', { class: 'og-flag' }, `认领记录读取失败：${claims.message}`);
+    if (!claims.length) return h('p', { class: 'og-muted og-claims-empty' }, '暂无认领记录');
+    return h('ol', { class: 'og-events og-claims' }, claims.map((c) => h('li', { dataset: { claimId: String(c.id), status: c.status } },
+      h('time', {}, c.claimed_on), ' ',
+      h('strong', {}, c.company_name || c.company_code), ' ',
+      h('span', { class: 'og-claim-status' }, CLAIM_STATUS_LABELS[c.status] || c.status),
+      c.decided_at ? `，${formatTime(c.decided_at)} 由 ${c.decided_by || '—'} 审批` : '',
+      c.decision_note ? `（${c.decision_note}）` : '',
+      c.ended_on ? `，${c.ended_on} 退出${c.end_reason ? `：${c.end_reason}` : ''}` : '',
+      c.note ? h('div', { class: 'og-muted' }, c.note) : null)));
+  }
+
+  function visitList(visits) {
+    if (visits === null) return null;
+    if (visits instanceof Error) return h('p', { class: 'og-flag' }, `走访记录读取失败：${visits.message}`);
+    if (!visits.length) return h('p', { class: 'og-muted og-visits-empty' }, '暂无走访记录');
+    return h('ol', { class: 'og-events og-visits' }, visits.map((v) => {
+      const solved = v.problems.filter((x) => x.solved).length;
+      return h('li', { dataset: { visitId: String(v.id) } },
+        h('time', {}, v.visited_on), ' ', h('strong', {}, v.officer), '：', v.discussed,
+        v.problems.length ? h('div', { class: 'og-muted' }, `诉求 ${v.problems.length} 项，已解决 ${solved} 项`) : null);
+    }));
+  }
+
+  async function showPlaceDetails(kind, id) {
+    const box = body.querySelector('.og-place-details');
+    let loaded;
+    try {
+      loaded = await loadPlace(kind, id);
+    } catch (error) {
+      box.replaceChildren(h('p', { class: 'og-flag' }, `读取失败：${error.message}`));
+      return;
+    }
+    if (el.dataset.placeId !== String(id)) return; // another place was opened meanwhile
+    const p = loaded.place.properties || {};
+    title.textContent = p.name || p.code || PLACE_KINDS[p.kind] || '地点';
+    const others = otherRows(p.attributes);
+    box.replaceChildren(...[
+      h('dl', { class: 'og-props' },
+        row('类型', PLACE_KINDS[p.kind] || p.kind),
+        row('名称', p.name),
+        row('编码', p.code),
+        attributeRows(p)),
+      h('h3', {}, '网格归属'),
+      h('dl', { class: 'og-props og-assignment' },
+        assignmentRows((level) => p.grids?.[level]?.code, (level) => p.grids?.[level]?.name),
+        row('责任网格', p.responsible
+          ? h('span', {}, gridRef(p.responsible.code, p.responsible.name), `（${LEVEL_LABELS[p.responsible.level] || p.responsible.level}）`)
+          : '无')),
+      flags({
+        onBoundary: p.on_boundary, outside: p.outside_coverage,
+        nearestCode: p.nearest?.code, nearestName: p.nearest?.name, nearestM: p.nearest?.distance_m,
+      }),
+      loaded.claims !== null && loaded.claims !== undefined ? h('h3', {}, '认领记录（红色物业）') : null,
+      claimList(loaded.claims ?? null),
+      loaded.visits !== null && loaded.visits !== undefined ? h('h3', {}, '最近走访') : null,
+      visitList(loaded.visits ?? null),
+      others.length ? h('h3', {}, '其他属性') : null,
+      others.length ? h('dl', { class: 'og-props og-attributes' }, others) : null,
+    ].filter(Boolean)); // replaceChildren would write a null as the text "null"
+  }
+
   return {
     close,
+
+    /** A place of the registry: what the map layer knows at once, the rest from loadPlace. */
+    showPlace(kind, feature) {
+      const p = feature.properties || {};
+      const id = p.id ?? feature.id;
+      const chip = kind === 'courtyard' ? courtyardStatus(p) : null;
+      open('place', p.name || p.code || PLACE_KINDS[kind] || '地点',
+        chip ? h('p', { class: 'og-status-chip og-courtyard-status', style: `--chip:${chip.color}`, dataset: { status: chip.key } }, chip.label) : null,
+        kind === 'courtyard' && p.claim_company_name
+          ? h('p', { class: 'og-muted' }, `认领单位：${p.claim_company_name}${p.claimed_on ? `，${p.claimed_on} 起` : ''}`) : null,
+        h('div', { class: 'og-place-details' }, h('p', { class: 'og-muted' }, '加载中…')));
+      el.dataset.placeId = String(id);
+      el.dataset.placeKind = kind;
+      if (loadPlace) showPlaceDetails(kind, id);
+    },
 
     showCase(feature) {
       const p = feature.properties || {};
