@@ -294,9 +294,9 @@ def test_columns_may_come_in_any_order(tmp_path):
 
 
 def test_a_row_with_too_many_values_is_rejected_with_its_count(tmp_path):
-    path = units_file(tmp_path, [*UNIT_ROWS, "D03,金水区民政局,department,,extra"])
+    path = units_file(tmp_path, [*UNIT_ROWS, "D03,金水区民政局,department,,,extra"])
     message = seed_error(read_units, path)
-    assert message.startswith("units.csv line 5: 5 values, expected 4")
+    assert message.startswith("units.csv line 5: 6 values, expected 5")
 
 
 def test_a_file_not_in_utf8_is_rejected_with_a_hint_for_excel(tmp_path):
@@ -357,3 +357,35 @@ def test_a_limit_longer_than_a_year_is_refused_with_its_line(tmp_path):
     )
     with pytest.raises(taxonomy.SeedError, match=r"line 2.*handle_limit.*longer than a year"):
         taxonomy.read_categories(path, unit_codes={"D01"})
+
+
+def test_a_street_s_units_file_adds_property_companies_with_their_party_branch(tmp_path):
+    path = write(
+        tmp_path / "units.csv",
+        "code,name,kind,phone,party_branch",
+        [
+            "D01,金水区城市管理局,department,,",
+            "P01,润泽物业,property_company,0371-63512278,润泽物业党支部",
+            "P02,安居物业,property_company,,",
+        ],
+    )
+    units = read_units(path)
+    assert [(u.code, u.kind, u.party_branch) for u in units] == [
+        ("D01", "department", None),
+        ("P01", "property_company", "润泽物业党支部"),
+        ("P02", "property_company", None),
+    ]
+    before = write(
+        tmp_path / "old.csv", "code,name,kind,phone", ["D01,金水区城市管理局,department,"]
+    )
+    assert read_units(before)[0].party_branch is None  # files without the column still read
+    wrong = write(
+        tmp_path / "wrong.csv",
+        "code,name,kind,phone,party_branch",
+        ["D01,金水区城市管理局,department,,城管党支部", "D02,某物业,property_company,,"],
+    )
+    with pytest.raises(SeedError) as refused:
+        read_units(wrong)
+    text = str(refused.value)
+    assert "party_branch" in text and "property companies only" in text
+    assert "'D02' does not fit kind property_company" in text

@@ -136,6 +136,9 @@ PROBLEMS = {
 Q4 = (date(2026, 10, 1), date(2027, 1, 1))
 
 
+PARTY_BRANCHES = {"P03": "金桥物业党支部"}  # P02 has none, nor P01 of the street
+
+
 @pytest.fixture
 def registry(session, duty_street, tmp_path):
     load_grids(session, tmp_path, "micro", MICRO)
@@ -149,6 +152,7 @@ def registry(session, duty_street, tmp_path):
                 "kind": "property_company",
                 "grid_code": None,
                 "phone": None,
+                "party_branch": PARTY_BRANCHES.get(c),
             }
             for c in ("P02", "P03")
         ],
@@ -353,7 +357,9 @@ def test_the_street_sees_every_figure_of_the_registry(client, clock, registry):
     assert answer["sunk_departments"]["staff"] == want["staff_per_duty"]["sunk_staff"]
     assert answer["responsibility_items"]["total"] == sum(n for n, _ in ITEMS.values())
     assert answer["responsibility_items"]["on_the_spot"] == sum(s for _, s in ITEMS.values())
-    assert answer["property_companies"]["party_branches"] is None
+    companies = answer["property_companies"]["companies"]
+    assert {c["code"]: c["party_branch"] for c in companies if c["party_branch"]} == PARTY_BRANCHES
+    assert answer["property_companies"]["party_branches"] == len(PARTY_BRANCHES)
     firms = want["enterprises"]
     assert answer["enterprises"]["key_visit_rate"] == {
         "value": firms["key_visited"] / firms["key"],

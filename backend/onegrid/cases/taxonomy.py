@@ -1,10 +1,11 @@
 """The case taxonomy and the units cases go to, read from two CSV files a street can edit.
 
 ``seed/units.csv`` lists the responsible units a street dispatches to (``code,name,kind,
-phone``): district departments and enterprises, those sunk into the street included
-(``kind`` = ``department``, codes ``D01``...), and the street's own sections
-(``street_office``, codes ``S01``...). Property companies, communities and dedicated units
-are not here: they come from the place data.
+phone[,party_branch]``): district departments and enterprises, those sunk into the street
+included (``kind`` = ``department``, codes ``D01``...), the street's own sections
+(``street_office``, codes ``S01``...) and, in a street's own file, its property companies
+(``property_company``, codes ``P01``..., with their party branch 物业党支部 when they have
+one). Communities and dedicated units are not here: they come from the grids.
 
 ``seed/categories.csv`` is the two-level taxonomy (大类 / 小类) of components (部件) and
 events (事件). The type codes are national-style, not the official table: 5 digits = a
@@ -48,9 +49,12 @@ SEED_DIR = Path(__file__).resolve().parent / "seed"
 UNITS_FILE = "units.csv"
 CATEGORIES_FILE = "categories.csv"
 
-UNIT_KINDS = {"department": "D", "street_office": "S"}  # kind -> code letter
+# kind -> code letter; property companies (物业, 红色物业) take cases of the courtyards they
+# manage or have claimed
+UNIT_KINDS = {"department": "D", "street_office": "S", "property_company": "P"}
 CATEGORY_KINDS = ("component", "event")
-UNIT_COLUMNS = ("code", "name", "kind", "phone")
+UNIT_COLUMNS = ("code", "name", "kind", "phone", "party_branch")
+OPTIONAL_UNIT_COLUMNS = ("party_branch",)  # files written before it came stay readable
 CATEGORY_COLUMNS = (
     "code",
     "major_code",
@@ -93,8 +97,9 @@ class UnitSeed:
 
     code: str
     name: str
-    kind: str  # department | street_office
+    kind: str  # department | street_office | property_company
     phone: str | None
+    party_branch: str | None = None  # a property company's party branch (物业党支部)
 
 
 @dataclass(frozen=True)
@@ -142,7 +147,7 @@ class _Problems:
 def read_units(path: Path | None = None) -> list[UnitSeed]:
     """The units in ``path`` (default: the packaged ``units.csv``), in file order."""
     path = path if path is not None else SEED_DIR / UNITS_FILE
-    return _read(path, UNIT_COLUMNS, _unit_checker)
+    return _read(path, UNIT_COLUMNS, _unit_checker, optional=OPTIONAL_UNIT_COLUMNS)
 
 
 def read_categories(
@@ -161,9 +166,10 @@ def _read(
     path: Path,
     columns: Sequence[str],
     make_checker: Callable[[_Problems], Callable[[int, Row], T | None]],
+    optional: Sequence[str] = (),
 ) -> list[T]:
     problems = _Problems(path.name, columns)
-    rows = _rows(path, columns, problems)
+    rows = _rows(path, columns, problems, optional)
     check = make_checker(problems)
     seeds = [seed for line, row in rows if (seed := check(line, row)) is not None]
     if problems:
@@ -171,8 +177,11 @@ def _read(
     return seeds
 
 
-def _rows(path: Path, columns: Sequence[str], problems: _Problems) -> list[tuple[int, Row]]:
-    """(line number, values by column) for each non-empty row; header problems stop here."""
+def _rows(
+    path: Path, columns: Sequence[str], problems: _Problems, optional: Sequence[str] = ()
+) -> list[tuple[int, Row]]:
+    """(line number, values by column) for each non-empty row; header problems stop here.
+    An `optional` column may be left out of the file: its values are then empty."""
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
@@ -188,7 +197,7 @@ def _rows(path: Path, columns: Sequence[str], problems: _Problems) -> list[tuple
     header = [name.strip() for name in header]
     for name in sorted({name for name in header if header.count(name) > 1}):
         problems.line(1, f"column {name!r} appears more than once")
-    missing = [name for name in columns if name not in header]
+    missing = [name for name in columns if name not in header and name not in optional]
     unknown = [name for name in header if name not in columns]
     if missing:
         problems.line(1, f"missing column(s) {', '.join(missing)}")
@@ -209,7 +218,9 @@ def _rows(path: Path, columns: Sequence[str], problems: _Problems) -> list[tuple
             )
             continue
         values += [""] * (len(header) - len(values))  # short rows: the rest are empty
-        rows.append((line, dict(zip(header, values, strict=True))))
+        rows.append(
+            (line, {**dict.fromkeys(optional, ""), **dict(zip(header, values, strict=True))})
+        )
     if not rows and not problems:
         problems.line(2, "no rows after the header")
     return rows
@@ -222,6 +233,7 @@ def _unit_checker(problems: _Problems) -> Callable[[int, Row], UnitSeed | None]:
     def check(line: int, row: Row) -> UnitSeed | None:
         before = len(problems)
         code, name, kind, phone = row["code"], row["name"], row["kind"], row["phone"]
+        branch = row["party_branch"]
         _required(problems, line, row, ("code", "name", "kind"))
         if code:
             if not UNIT_CODE.match(code):
@@ -245,9 +257,15 @@ def _unit_checker(problems: _Problems) -> Callable[[int, Row], UnitSeed | None]:
             problems.field(line, "kind", f"'{kind}' is not {' or '.join(UNIT_KINDS)}")
         if phone and not PHONE.match(phone):
             problems.field(line, "phone", f"'{phone}' is not a phone number (digits, - or spaces)")
+        if branch and kind != "property_company":
+            problems.field(
+                line, "party_branch", "a party branch is recorded for property companies only"
+            )
         if len(problems) > before:
             return None
-        return UnitSeed(code=code, name=name, kind=kind, phone=phone or None)
+        return UnitSeed(
+            code=code, name=name, kind=kind, phone=phone or None, party_branch=branch or None
+        )
 
     return check
 

@@ -357,6 +357,16 @@ def _columns(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
+# The party branches (物业党支部) of the demo's property companies: every red-property
+# company has one, and two of the others.
+PARTY_BRANCHES = {
+    "P01": "润泽物业党支部",
+    "P03": "金桥物业党支部",
+    "P05": "丰产路街道红色物业服务中心党支部",
+    "P06": "丰盛红色物业党支部",
+}
+
+
 def add_property_companies(session: Session) -> int:
     """The demo's property and red-property companies as units cases can go to."""
     from onegrid.demo.generate import PROPERTY_COMPANIES, RED_PROPERTY_COMPANIES
@@ -370,6 +380,7 @@ def add_property_companies(session: Session) -> int:
                 "kind": "property_company",
                 "grid_code": None,
                 "phone": phone,
+                "party_branch": PARTY_BRANCHES.get(code),
             }
             for code, name, phone in PROPERTY_COMPANIES + RED_PROPERTY_COMPANIES
         ),

@@ -34,7 +34,6 @@ LEVEL_NAMES = {
 }
 ITEM_LEVEL_NAMES = {"grid": "网格", "community": "社区", "street": "街道", "department": "部门"}
 _QUARTER = re.compile(r"(\d{4})-?Q([1-4])", re.IGNORECASE)
-PARTY_BRANCHES_NOTE = "party branches (党支部) of property companies are not recorded in the data"
 
 
 def quarter_of(text: str | None, now: datetime) -> tuple[str, date, date]:
@@ -112,8 +111,8 @@ def registry_stats(
         "property_companies": {
             "count": len(companies),
             "companies": companies,
-            "party_branches": None,
-            "note": PARTY_BRANCHES_NOTE,
+            # Party branches (物业党支部) as the units file records them (units.party_branch).
+            "party_branches": sum(1 for c in companies if c["party_branch"]),
         },
         "courtyards": {
             **yards,
@@ -182,7 +181,7 @@ def render_table(result: dict[str, Any]) -> str:
                 f"{c['courtyards_managed']} managed, {c['claims_approved']} claimed",
             )
         )
-    rows.append(("  party branches", "not recorded"))
+    rows.append(("  party branches 党支部", str(companies["party_branches"])))
     yards = result["courtyards"]
     section("小区/院落 courtyards")
     for key, title in (

@@ -201,7 +201,7 @@ PROPERTY_COMPANIES = """
         SELECT k.company_code AS code, count(*) AS n
         FROM courtyard_claims k JOIN seen ON seen.id = k.courtyard_id
         WHERE k.status = 'approved' GROUP BY k.company_code)
-    SELECT u.code, u.name, coalesce(managed.n, 0) AS courtyards_managed,
+    SELECT u.code, u.name, u.party_branch, coalesce(managed.n, 0) AS courtyards_managed,
            coalesce(claims.n, 0) AS claims_approved
     FROM units u
     LEFT JOIN managed ON managed.code = u.code

@@ -26,3 +26,4 @@ class Unit(Base):
     grid_code: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    party_branch: Mapped[str | None] = mapped_column(Text)  # a property company's 党支部

@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 
 UPSERT_UNIT = sa.text(
     """
-    INSERT INTO units (code, name, kind, grid_code, phone)
-    VALUES (:code, :name, :kind, :grid_code, :phone)
+    INSERT INTO units (code, name, kind, grid_code, phone, party_branch)
+    VALUES (:code, :name, :kind, :grid_code, :phone, :party_branch)
     ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind,
-        grid_code = excluded.grid_code, phone = excluded.phone, active = true
+        grid_code = excluded.grid_code, phone = excluded.phone,
+        party_branch = excluded.party_branch, active = true
     """
 )
 
@@ -35,7 +36,7 @@ UPSERT_CATEGORY = sa.text(
 
 
 def upsert_units(session: Session, rows: Iterable[dict[str, Any]]) -> int:
-    rows = list(rows)
+    rows = [{"party_branch": None, **row} for row in rows]
     if rows:
         session.execute(UPSERT_UNIT, rows)
     return len(rows)

@@ -54,6 +54,7 @@ def load_seed(
                     "kind": u.kind,
                     "grid_code": None,
                     "phone": u.phone,
+                    "party_branch": u.party_branch,
                 }
                 for u in units
             ),
