@@ -200,6 +200,29 @@ def test_a_red_property_courtyard_keeps_its_status_until_the_claim_ends(client, 
     assert r.status_code == 200 and r.json()["properties"]["management_status"] == "red_property"
 
 
+def test_a_managed_courtyard_made_unmanaged_loses_its_company(client, street):
+    """无主管 means no company: the courtyard's cases must stop going to the old one."""
+    yard = create(
+        client,
+        kind="courtyard",
+        name="物业小区",
+        management_status="property_managed",
+        geometry=polygon(WEST_BLOCK),
+    )
+    street.execute(
+        sa.text("UPDATE places SET manager_unit_code = 'P01' WHERE id = :id"), {"id": yard["id"]}
+    )
+    r = client.patch(f"/api/places/{yard['id']}", json={"management_status": "unmanaged"})
+    assert r.status_code == 200, r.text
+    stored = street.execute(
+        sa.text("SELECT management_status, manager_unit_code FROM places WHERE id = :id"),
+        {"id": yard["id"]},
+    ).one()
+    assert tuple(stored) == ("unmanaged", None)
+    logged = client.get("/api/audit", params={"action": "place_updated", "limit": 1}).json()[0]
+    assert logged["detail"]["changed"]["manager_unit_code"] == ["P01", None]
+
+
 def test_filters_narrow_the_list(client, street):
     west = building(client, name="东风50%大楼", address="丰产路1号")
     east = building(client, ring=EAST_BLOCK, name="东风大厦", address="经三路2号")

@@ -148,3 +148,20 @@ def test_a_reimport_without_an_attribute_keeps_the_stored_one(session, street, t
     places_service.import_places(session, again, kind="building")
     b1 = stored(session, "building", "B1")
     assert (b1["name"], b1["households"]) == ("一号楼", 48)
+
+
+def test_a_place_far_from_every_grid_is_refused_as_the_api_refuses_it(session, street, tmp_path):
+    shanghai = [[121.48, 31.23], [121.481, 31.23], [121.481, 31.231], [121.48, 31.231]]
+    path = write(
+        tmp_path,
+        "far.geojson",
+        [
+            feature({"code": "NEAR", "name": "近"}, polygon(WEST_BLOCK)),
+            feature({"code": "FAR", "name": "上海"}, polygon(shanghai)),
+        ],
+    )
+    report = places_service.import_places(session, path, kind="building")
+    assert [(r.index, r.field) for r in report.rejected] == [(1, "geometry")]
+    assert "km from every grid" in report.rejected[0].reason
+    stored = session.scalars(sa.text("SELECT code FROM places WHERE kind = 'building'")).all()
+    assert stored == ["NEAR"]

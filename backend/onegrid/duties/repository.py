@@ -342,7 +342,10 @@ def list_unit_grids(
 
 
 def replace_unit_grids(session: Session, unit_code: str, grid_codes: list[str]) -> list[str]:
-    """Make `grid_codes` the unit's grids; returns the ones it had before."""
+    """Make `grid_codes` the unit's grids; returns the ones it had before. The unit's row is
+    locked first, so two replacements at once run one after the other (each DELETE would
+    otherwise miss the other's uncommitted rows and the second INSERT collide)."""
+    session.execute(sa.text("SELECT 1 FROM units WHERE code = :u FOR UPDATE"), {"u": unit_code})
     before = session.execute(
         sa.text("DELETE FROM unit_grids WHERE unit_code = :u RETURNING grid_code"),
         {"u": unit_code},

@@ -217,6 +217,33 @@ def update_place(session: Session, place_id: int, changes: dict[str, Any]) -> No
         session.execute(ASSIGN_ONE, {"id": place_id})
 
 
+# How far each geometry's point on surface lies from the nearest grid (NULL inside one, or
+# when there are no grids at all), by the foundation's rule.
+NEAREST_GRID_M = sa.text(
+    """
+    SELECT (grid_assignment(ST_PointOnSurface(ST_GeomFromWKB(t.w, 4326)))).nearest_m
+    FROM unnest(CAST(:wkbs AS bytea[])) WITH ORDINALITY AS t(w, i) ORDER BY t.i
+    """
+)
+
+
+def nearest_grid_m(session: Session, wkbs: list[bytes]) -> list[float | None]:
+    if not wkbs:
+        return []
+    return list(session.execute(NEAREST_GRID_M, {"wkbs": wkbs}).scalars())
+
+
+def lock_code(session: Session, kind: str, code: str) -> None:
+    """Hold (kind, code) to the end of the transaction: a second edit taking the same code
+    waits, then finds it taken, instead of failing on the unique index."""
+    session.execute(
+        sa.text(
+            "SELECT pg_advisory_xact_lock(hashtext('onegrid:place:' || :kind || ':' || :code))"
+        ),
+        {"kind": kind, "code": code},
+    )
+
+
 def lock_place(session: Session, place_id: int, scope: Scope) -> dict[str, Any] | None:
     """The place row (with its grid codes) if `scope` sees it, locked until the transaction
     ends, so two edits of one place queue up."""

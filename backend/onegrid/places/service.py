@@ -108,6 +108,7 @@ def import_places(
         rows.append(
             {
                 **attributes,
+                "index": int(rec["index"]),  # to name the feature if it is refused below
                 "code": _text_or_none(rec.get("code")),
                 "name": _text_or_none(rec.get("name")),
                 "management_status": status,
@@ -115,6 +116,7 @@ def import_places(
                 "geom_wkb": rec["geom_wkb"],
             }
         )
+    rows = _near_the_grids(session, rows, report)
     codes = [r["code"] for r in rows if r["code"]]
     updated = len(repo.existing_codes(session, kind, codes))
     repo.upsert_places(session, kind, rows)
@@ -436,12 +438,13 @@ def update_place(
     changes: dict[str, Any] = {
         k: v for k, v in data.items() if k not in ("geometry", "properties") and stored[k] != v
     }
-    if (
-        data.get("code")
-        and "code" in changes
-        and repo.existing_codes(session, kind, [data["code"]])
-    ):
-        raise Conflict(f"a {kind} with code {data['code']!r} already exists", field="code")
+    if data.get("code") and "code" in changes:
+        repo.lock_code(session, kind, data["code"])  # two edits taking one code queue up
+        if repo.existing_codes(session, kind, [data["code"]]):
+            raise Conflict(f"a {kind} with code {data['code']!r} already exists", field="code")
+    if changes.get("management_status") == "unmanaged" and stored["manager_unit_code"]:
+        # 无主管 means no company: cases there must no longer be dispatched to the old one.
+        changes["manager_unit_code"] = None
     properties = data.get("properties", stored["properties"]) or {}
     if data.get("geometry") is not None:
         changes["geom_wkb"], raw = place_geometry(kind, data["geometry"], crs)
@@ -702,6 +705,28 @@ KIND_PLURALS = {
 }
 
 
+def _near_the_grids(
+    session: Session, rows: list[dict[str, Any]], report: ImportReport
+) -> list[dict[str, Any]]:
+    """The rows to store: a place farther than FAR_OUTSIDE_M from every grid is refused, as
+    the API refuses it; it is in another city, or in another coordinate system."""
+    distances = repo.nearest_grid_m(session, [r["geom_wkb"] for r in rows])
+    kept = []
+    for position, (row, metres) in enumerate(zip(rows, distances, strict=True)):
+        if metres is not None and metres > FAR_OUTSIDE_M:
+            report.reject(
+                int(row.get("index", position)),
+                f"{metres / 1000:,.0f} km from every grid: check the coordinate system (crs)"
+                " and the order of lon and lat, or import the grids of that area first",
+                field="geometry",
+                code=row.get("code"),
+            )
+        else:
+            kept.append(row)
+    report.rejected.sort(key=lambda r: r.index)
+    return kept
+
+
 def import_osm(
     session: Session,
     directory: Path,
@@ -717,7 +742,8 @@ def import_osm(
     report.rejected.extend(extract.rejected)
     report.warnings.extend(extract.warnings)
     grids_repo.ensure_bands(session, boundary_m)
-    for kind, rows in extract.rows.items():
+    for kind, found in extract.rows.items():
+        rows = _near_the_grids(session, found, report)
         updated = len(repo.existing_codes(session, kind, [r["code"] for r in rows]))
         progress(f"storing {len(rows)} {KIND_PLURALS[kind]} and assigning them to grids")
         repo.upsert_places(session, kind, rows)
