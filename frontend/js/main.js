@@ -137,10 +137,13 @@ async function start() {
   const optional = (promise) => promise.catch((error) => (error.status === 403 ? null : error));
   async function loadPlace(kind, id) {
     const [place, claims, visits] = await Promise.all([
-      api.getPlace(id),
+      // A courtyard on the red-property map that one may claim but does not manage: the
+      // map's own properties and its claims are all there is to show (null).
+      kind === 'courtyard' ? api.getPlace(id).catch((error) => (error.status === 404 ? null : Promise.reject(error))) : api.getPlace(id),
       kind === 'courtyard' ? optional(api.getCourtyardClaims(id)) : undefined,
       kind === 'enterprise' ? optional(api.getVisits({ enterprise: id, limit: 5 })) : undefined,
     ]);
+    if (place === null) return { place, claims, visits };
     const p = place.properties || {};
     grids.highlight(p.responsible?.code || null);
     // Opened from a list: bring the place into view.

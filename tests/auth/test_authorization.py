@@ -778,7 +778,7 @@ SEES_YARDS = {role: ALL_YARDS for role in WHOLE} | {
 }
 MANAGES_OR_NEEDS = {role: ALL_YARDS for role in WHOLE} | {
     **{role: {"west_yard", "west_free"} for role in TERRITORY},
-    "property_staff": {"y1"},
+    "property_staff": {"y1", "east_yard"},  # the one it manages, the one it has claimed
 }
 SEES_FIRMS = {role: {"west", "east"} for role in WHOLE} | {role: {"west"} for role in TERRITORY}
 

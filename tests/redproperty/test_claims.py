@@ -146,7 +146,9 @@ def test_approved_claim_sends_the_courtyards_cases_to_the_company_until_it_ends(
     # The claim stays as the courtyard's history, and the courtyard may be claimed again.
     history = client.get(f"/api/red-property/courtyards/{yards['U1']}/claims").json()
     assert [(c["id"], c["status"]) for c in history] == [(pending["id"], "ended")]
-    again = claim(client, yards["U1"], company="P01", as_=P01_STAFF)
+    early = claim(client, yards["U1"], company="P01", as_=P01_STAFF, expect=422)
+    assert early["field"] == "claimed_on" and "2026-11-30" in early["message"]
+    again = claim(client, yards["U1"], company="P01", as_=P01_STAFF, claimed_on="2026-11-30")
     history = client.get(f"/api/red-property/courtyards/{yards['U1']}/claims").json()
     assert [c["id"] for c in history] == [pending["id"], again["id"]]
     logged = [
@@ -336,3 +338,10 @@ def test_the_map_colours_courtyards_by_red_property_status(client, yards):
         "/api/red-property/map", headers=bearer(client, Persona("resident-1", "resident"))
     )
     assert r.status_code == 403
+
+
+def test_a_claim_does_not_end_before_the_street_approved_it(client, yards):
+    approved = decide(client, claim(client, yards["U1"])["id"], "approve")
+    approved_on = approved["decided_at"][:10]
+    r = decide(client, approved["id"], "end", expect=422, ended_on="2026-11-03", reason="撤场")
+    assert r["field"] == "ended_on" and approved_on in r["message"]

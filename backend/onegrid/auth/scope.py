@@ -132,7 +132,8 @@ def place_scope(actor: Actor) -> Scope:
 def place_condition(scope: Scope, alias: str = "p") -> tuple[str, dict[str, Any]]:
     """An SQL condition on the places table: the whole street; a place assigned to a grid of
     the subtree; a place a unit manages (a courtyard of its property company) or keeps in
-    touch with (contact_unit_code). Reporter and follow-token scopes see no places."""
+    touch with (contact_unit_code), and for a property company the courtyards it has claimed.
+    Reporter and follow-token scopes see no places."""
     if scope.whole_street:
         return "TRUE", {}
     params: dict[str, Any] = {}
@@ -142,7 +143,11 @@ def place_condition(scope: Scope, alias: str = "p") -> tuple[str, dict[str, Any]
         params["scope_grid"] = scope.grid_code
     if scope.unit_code:
         seen.append(
-            f"({alias}.manager_unit_code = :scope_unit OR {alias}.contact_unit_code = :scope_unit)"
+            f"({alias}.manager_unit_code = :scope_unit OR {alias}.contact_unit_code = :scope_unit"
+            # A property company also sees the courtyards it has claimed (红色物业认领), its
+            # pending claims included; the ones it may claim are on the claim pages.
+            f" OR ({alias}.kind = 'courtyard' AND EXISTS (SELECT 1 FROM courtyard_claims k"
+            f" WHERE k.courtyard_id = {alias}.id AND k.company_code = :scope_unit)))"
         )
         params["scope_unit"] = scope.unit_code
     return ("(" + " OR ".join(seen) + ")" if seen else "FALSE"), params

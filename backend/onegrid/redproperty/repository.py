@@ -7,6 +7,7 @@ and it sees the unmanaged courtyards, which it may claim.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -83,6 +84,14 @@ def open_claim(session: Session, courtyard_id: int) -> dict[str, Any] | None:
         {"id": courtyard_id},
     ).first()
     return dict(row._mapping) if row else None
+
+
+def last_ended_on(session: Session, courtyard_id: int) -> date | None:
+    """When the courtyard's last ended claim ended, if one did."""
+    return session.execute(
+        sa.text("SELECT max(ended_on) FROM courtyard_claims WHERE courtyard_id = :id"),
+        {"id": courtyard_id},
+    ).scalar()
 
 
 def insert_claim(session: Session, values: dict[str, Any]) -> int:

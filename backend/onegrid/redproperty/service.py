@@ -100,6 +100,13 @@ def claim_courtyard(
             field="courtyard_id",
             open_claim_id=existing["id"],
         )
+    previous_end = repo.last_ended_on(session, courtyard["id"])
+    if previous_end is not None and claimed_on < previous_end:
+        raise InvalidInput(
+            f"claimed_on {claimed_on} is before the courtyard's last claim ended"
+            f" ({previous_end}): a claim starts after the one before it",
+            field="claimed_on",
+        )
     if courtyard["management_status"] != "unmanaged":
         raise Conflict(
             f"{_where(courtyard)} is {courtyard['management_status'] or 'of unknown management'}"
@@ -239,6 +246,12 @@ def end_claim(
     if ended_on > today(now):
         raise InvalidInput(
             f"ended_on {ended_on} is in the future (today is {today(now)})", field="ended_on"
+        )
+    approved_on = claim["decided_at"].astimezone(TIME_ZONE).date()
+    if ended_on < approved_on:
+        raise InvalidInput(
+            f"ended_on {ended_on} is before the street approved the claim ({approved_on})",
+            field="ended_on",
         )
     repo.update_claim(
         session,

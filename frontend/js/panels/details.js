@@ -188,6 +188,14 @@ export function createDetailsPanel(el, {
       return;
     }
     if (el.dataset.placeId !== String(id)) return; // another place was opened meanwhile
+    if (loaded.place === null) {
+      box.replaceChildren(...[
+        h('p', { class: 'og-muted og-place-limited' }, '该院落的详细台账由管理或认领它的单位查看；这里显示地图信息和认领记录。'),
+        loaded.claims ? h('h3', {}, '认领记录（红色物业）') : null,
+        claimList(loaded.claims ?? null),
+      ].filter(Boolean));
+      return;
+    }
     const p = loaded.place.properties || {};
     title.textContent = p.name || p.code || PLACE_KINDS[p.kind] || '地点';
     const others = otherRows(p.attributes);

@@ -149,9 +149,10 @@ export function createRegistryPanel(el, { toggle, onPlace, onOpenChange } = {}) 
         figure('本季已走访', firms.visited, 'stats.enterprises.visited'),
         figure('重点企业已走访', firms.key_visited, 'stats.enterprises.key_visited'),
         rateFigure('重点企业走访率', firms.key_visit_rate, 'stats.enterprises.key_visit_rate'),
-        figure('企业诉求', problems.raised, 'stats.enterprise_problems.raised'),
-        figure('转为事件', problems.became_cases, 'stats.enterprise_problems.became_cases'),
-        figure('已解决', problems.solved, 'stats.enterprise_problems.solved')),
+        // All-time figures, unlike the visits above: say so next to the quarter's heading.
+        figure('企业诉求（累计）', problems.raised, 'stats.enterprise_problems.raised'),
+        figure('转为事件（累计）', problems.became_cases, 'stats.enterprise_problems.became_cases'),
+        figure('已解决（累计）', problems.solved, 'stats.enterprise_problems.solved')),
     ];
   }
 
