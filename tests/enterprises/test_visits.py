@@ -251,3 +251,9 @@ def test_a_visit_is_refused_with_the_field_named(client, firms, session):
         assert visit(client, firms["E1"], "2026-12-01", as_=someone, expect=403)
     # Nothing of a refused visit is kept.
     assert client.get("/api/enterprise-service/visits").json() == []
+
+
+@pytest.mark.parametrize("quarter", ["9999Q4", "0000Q1", "0001Q1", "2026Q5", "Q4"])
+def test_a_quarter_out_of_range_is_refused_naming_it(client, firms, quarter):
+    r = client.get("/api/enterprise-service/coverage", params={"quarter": quarter})
+    assert r.status_code == 422 and r.json()["field"] == "quarter", r.text

@@ -423,3 +423,26 @@ def parse_moment(text: str | None, field: str) -> datetime:
             field=field,
         )
     return moment if moment.tzinfo else moment.replace(tzinfo=TIME_ZONE)
+
+
+# --- quarters (季度), the period the street's visit and registry figures are counted in ---
+
+_QUARTER = re.compile(r"(\d{4})-?Q([1-4])", re.IGNORECASE)
+
+
+def quarter_of(text: str | None, now: datetime) -> tuple[str, date, date]:
+    """("2026Q4", first day, first day of the next quarter) for "2026Q4" or "2026-Q4", or
+    for the quarter of `now` in Beijing time when no quarter is given."""
+    if text:
+        match = _QUARTER.fullmatch(text.strip())
+        if match is None or not 1900 <= int(match.group(1)) <= 2999:
+            raise InvalidInput(
+                f"quarter must look like 2026Q4 (years 1900-2999), not {text!r}", field="quarter"
+            )
+        year, q = int(match.group(1)), int(match.group(2))
+    else:
+        today = now.astimezone(TIME_ZONE).date()
+        year, q = today.year, (today.month - 1) // 3 + 1
+    start = date(year, 3 * q - 2, 1)
+    end = date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)
+    return f"{year}Q{q}", start, end

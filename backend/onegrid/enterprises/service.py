@@ -8,9 +8,8 @@ any case; it counts as solved once that case is closed or evaluated.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session
 from onegrid.auth.actor import Actor
 from onegrid.auth.scope import Scope, place_scope
 from onegrid.cases import service as cases_service
-from onegrid.cases.deadlines import TIME_ZONE, WorkCalendar
+from onegrid.cases.deadlines import TIME_ZONE, WorkCalendar, quarter_of
 from onegrid.enterprises import repository as repo
 from onegrid.errors import Conflict, InvalidInput, NotFound
 from onegrid.settings import Settings
@@ -30,8 +29,6 @@ RECORDERS = frozenset(
     {"street_admin", "street_dispatcher", "community_staff", "grid_leader", "grid_worker"}
 )
 READERS = RECORDERS | {"auditor"}
-
-QUARTER = re.compile(r"^(\d{4})[Qq]([1-4])$")
 
 
 def today(now: datetime) -> date:
@@ -201,20 +198,8 @@ def problem_to_case(
 
 def parse_quarter(text: str | None, now: datetime) -> tuple[str, date, date]:
     """'2026Q4' → ('2026Q4', 2026-10-01, 2026-12-31); none: the current quarter (Beijing)."""
-    if text is None or text == "":
-        day = today(now)
-        year, q = day.year, (day.month - 1) // 3 + 1
-    else:
-        match = QUARTER.match(text.strip())
-        if not match:
-            raise InvalidInput(
-                f"quarter must be a year and a quarter such as 2026Q4, not {text!r}",
-                field="quarter",
-            )
-        year, q = int(match[1]), int(match[2])
-    first = date(year, 3 * q - 2, 1)
-    last = date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)
-    return f"{year}Q{q}", first, date.fromordinal(last.toordinal() - 1)
+    label, first, after = quarter_of(text, now)
+    return label, first, after - timedelta(days=1)
 
 
 def visit_coverage(session: Session, quarter: str | None, *, scope: Scope, now: datetime) -> dict:

@@ -10,18 +10,16 @@ over what the reader's scope sees, and every share comes with its numerator and 
 
 from __future__ import annotations
 
-import re
 import unicodedata
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from onegrid.auth.scope import Scope
-from onegrid.cases.deadlines import TIME_ZONE
+from onegrid.cases.deadlines import quarter_of
 from onegrid.db.base import LEVELS
 from onegrid.duties.models import RESPONSIBLE_LEVELS, STAFF_DUTIES
-from onegrid.errors import InvalidInput
 from onegrid.stats import repository as repo
 
 FORMATS = ("table", "json")
@@ -33,25 +31,6 @@ LEVEL_NAMES = {
     "dedicated": "专属网格",
 }
 ITEM_LEVEL_NAMES = {"grid": "网格", "community": "社区", "street": "街道", "department": "部门"}
-_QUARTER = re.compile(r"(\d{4})-?Q([1-4])", re.IGNORECASE)
-
-
-def quarter_of(text: str | None, now: datetime) -> tuple[str, date, date]:
-    """("2026Q4", first day, first day of the next quarter) for "2026Q4" or "2026-Q4", or
-    for the quarter of `now` in Beijing time when no quarter is given."""
-    if text:
-        match = _QUARTER.fullmatch(text.strip())
-        if match is None or not 1900 <= int(match.group(1)) <= 2999:
-            raise InvalidInput(
-                f"quarter must look like 2026Q4 (years 1900-2999), not {text!r}", field="quarter"
-            )
-        year, q = int(match.group(1)), int(match.group(2))
-    else:
-        today = now.astimezone(TIME_ZONE).date()
-        year, q = today.year, (today.month - 1) // 3 + 1
-    start = date(year, 3 * q - 2, 1)
-    end = date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)
-    return f"{year}Q{q}", start, end
 
 
 def _rate(numerator: int, denominator: int) -> dict[str, Any]:
