@@ -34,6 +34,7 @@ from onegrid.errors import (
     StaleVersion,
     TransitionNotAllowed,
 )
+from onegrid.exports import csv_cell
 from onegrid.geo import crs as geo_crs
 from onegrid.geo.validate import check_lonlat
 from onegrid.grids import repository as grids_repo
@@ -819,16 +820,6 @@ def case_feature(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _csv_cell(value: Any) -> Any:
-    """A CSV cell that a spreadsheet will show, not run: text that starts like a formula
-    (=, +, -, @) gets a leading apostrophe, as OWASP advises for CSV exports."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def export_cases(session: Session, out: IO[str], fmt: str, *, by: Actor, now: datetime) -> int:
     """Write every case `by` sees with its grid per level (one row per case), streaming;
     the export is written to the audit log (who, when, from where, how many)."""
@@ -858,7 +849,7 @@ def _write_export(session: Session, out: IO[str], fmt: str, scope: Scope) -> int
         for row in rows:
             props = case_properties(row)
             props["lon"], props["lat"] = row["lon"], row["lat"]
-            writer.writerow([_csv_cell(props.get(c)) for c in EXPORT_COLUMNS])
+            writer.writerow([csv_cell(props.get(c)) for c in EXPORT_COLUMNS])
             count += 1
         return count
     out.write('{"type": "FeatureCollection", "features": [\n')

@@ -13,19 +13,6 @@ from sqlalchemy.orm import Session
 from onegrid.auth.scope import Scope, assigned_in_subtree, place_condition
 from onegrid.db.base import ASSIGNMENT_COLUMNS, ASSIGNMENT_FROM_A
 
-# The typed attributes a file may carry (places/service.py _file_attributes).
-FILE_ATTRIBUTES = (
-    "address",
-    "households",
-    "residents",
-    "licence_no",
-    "trade",
-    "key_tax_source",
-    "above_scale",
-    "service_officer",
-    "starts_on",
-    "ends_on",
-)
 INSERT_PLACES = sa.text(
     """
     INSERT INTO places (kind, code, name, management_status, properties, geom, address,
@@ -167,6 +154,11 @@ ATTRIBUTES = (
     "starts_on",
     "ends_on",
     "management_status",
+)
+# The typed attributes a file may carry (places/service.py _file_attributes): not the code
+# and name (columns of the file), nor what the registry checks (contact unit, status).
+FILE_ATTRIBUTES = tuple(
+    a for a in ATTRIBUTES if a not in ("code", "name", "contact_unit_code", "management_status")
 )
 
 INSERT_ONE = sa.text(

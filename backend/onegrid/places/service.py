@@ -28,6 +28,7 @@ from onegrid.errors import (
     InvalidInput,
     NotFound,
 )
+from onegrid.exports import csv_cell
 from onegrid.geo import crs as geo_crs
 from onegrid.geo.validate import (
     PlaceGeometry,
@@ -588,16 +589,6 @@ def place_feature(row: dict[str, Any]) -> dict[str, Any]:
         "geometry": row["geometry"],
         "properties": place_properties(row),
     }
-
-
-def csv_cell(value: Any) -> Any:
-    """A CSV cell that a spreadsheet will show, not run: text that starts like a formula
-    (=, +, -, @) gets a leading apostrophe, as OWASP advises for CSV exports."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def _export_row(row: dict[str, Any]) -> dict[str, Any]:
