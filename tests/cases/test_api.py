@@ -231,3 +231,8 @@ def test_a_nul_in_the_url_is_refused_naming_the_parameter(client, url, field):
     r = client.get(url)
     assert r.status_code == 422 and r.json()["field"] == field, r.text
     assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_grid_s_version_date_is_given_in_beijing_time(client, abcd):
+    grid = client.get("/api/grids/A").json()
+    assert grid["properties"]["valid_from"].endswith("+08:00"), grid["properties"]["valid_from"]

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from onegrid.auth.scope import Scope
+from onegrid.cases.deadlines import TIME_ZONE
 from onegrid.db.base import LEVELS, PARENT_LEVEL
 from onegrid.errors import GridNotFound, InvalidInput
 from onegrid.grids import repository as repo
@@ -218,7 +219,9 @@ def grid_to_feature(row: dict[str, Any]) -> dict[str, Any]:
     props = {
         k: v for k, v in row.items() if k not in ("geometry", "id", "properties", "valid_from")
     }
-    props["valid_from"] = row["valid_from"].isoformat() if row.get("valid_from") else None
+    # In Beijing time, as every other time the API gives.
+    valid_from = row.get("valid_from")
+    props["valid_from"] = valid_from.astimezone(TIME_ZONE).isoformat() if valid_from else None
     props["attributes"] = row.get("properties") or {}
     return {"type": "Feature", "id": row["code"], "geometry": row["geometry"], "properties": props}
 
