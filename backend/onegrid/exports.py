@@ -1,8 +1,23 @@
-"""What every export shares: CSV cells a spreadsheet shows but never runs."""
+"""What every export shares: the grid assignment columns, and CSV cells a spreadsheet
+shows but never runs."""
 
 from __future__ import annotations
 
 from typing import Any
+
+# How a case or place was assigned, by grid code per level (the same in every export).
+ASSIGNMENT_EXPORT_COLUMNS = (
+    "street_code",
+    "second_code",
+    "third_code",
+    "micro_code",
+    "dedicated_code",
+    "responsible_code",
+    "on_boundary",
+    "outside_coverage",
+    "nearest_code",
+    "nearest_m",
+)
 
 
 def csv_cell(value: Any) -> Any:

@@ -34,7 +34,7 @@ from onegrid.errors import (
     StaleVersion,
     TransitionNotAllowed,
 )
-from onegrid.exports import csv_cell
+from onegrid.exports import ASSIGNMENT_EXPORT_COLUMNS, csv_cell
 from onegrid.geo import crs as geo_crs
 from onegrid.geo.validate import check_lonlat
 from onegrid.grids import repository as grids_repo
@@ -59,16 +59,7 @@ EXPORT_COLUMNS = (
     "external_id",
     "lon",
     "lat",
-    "street_code",
-    "second_code",
-    "third_code",
-    "micro_code",
-    "dedicated_code",
-    "responsible_code",
-    "on_boundary",
-    "outside_coverage",
-    "nearest_code",
-    "nearest_m",
+    *ASSIGNMENT_EXPORT_COLUMNS,
     "assignment_rule",
     "category",
     "category_code",

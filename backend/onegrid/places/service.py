@@ -28,7 +28,7 @@ from onegrid.errors import (
     InvalidInput,
     NotFound,
 )
-from onegrid.exports import csv_cell
+from onegrid.exports import ASSIGNMENT_EXPORT_COLUMNS, csv_cell
 from onegrid.geo import crs as geo_crs
 from onegrid.geo.validate import (
     PlaceGeometry,
@@ -224,31 +224,9 @@ EXPORT_FORMATS = ("csv", "geojson")
 EXPORT_COLUMNS = (
     "id",
     "kind",
-    "code",
-    "name",
-    "address",
-    "households",
-    "residents",
-    "licence_no",
-    "trade",
-    "contact_unit_code",
-    "key_tax_source",
-    "above_scale",
-    "service_officer",
-    "starts_on",
-    "ends_on",
-    "management_status",
+    *repo.ATTRIBUTES,
     "manager_unit_code",
-    "street_code",
-    "second_code",
-    "third_code",
-    "micro_code",
-    "dedicated_code",
-    "responsible_code",
-    "on_boundary",
-    "outside_coverage",
-    "nearest_code",
-    "nearest_m",
+    *ASSIGNMENT_EXPORT_COLUMNS,
     "lon",
     "lat",
     "attributes",
